@@ -1,0 +1,1 @@
+//! IR → plist (the compile issue).

@@ -1,0 +1,1 @@
+//! `wfc convert`: files in, DSL out.

@@ -1,0 +1,1 @@
+//! The Python-style DSL: printing (and parsing).

@@ -1,0 +1,312 @@
+//! The typed workflow IR.
+//!
+//! The IR is lossless: every key of the source plist lands somewhere in it, and
+//! [`crate::compile`] turns it back into the same plist. Typed nodes are used where the
+//! file's shape is understood; anything else is kept in a raw form next to them.
+
+use serde::Serialize;
+
+/// Ordered key/value pairs: plist dictionaries keep their order through the IR so that
+/// printing is deterministic and close to the source.
+pub type Params = Vec<(String, Value)>;
+
+/// A whole shortcut.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Workflow {
+    /// Every top-level key except `WFWorkflowActions`, in file order.
+    pub meta: Params,
+    pub body: Vec<Stmt>,
+    pub provenance: Provenance,
+    /// Things the lifter repaired or could not interpret; the workflow is still complete.
+    pub warnings: Vec<String>,
+}
+
+/// Where a workflow came from and what the container did to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Provenance {
+    pub container: String,
+    /// JSON dumps lose plist typing (reals written as integers, data and dates as text).
+    pub typing_lost: bool,
+    /// Metadata of a signed file (signer kind, certificate count), or of an iCloud record.
+    pub extra: Vec<(String, String)>,
+}
+
+/// One statement of a workflow body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Stmt {
+    Action(Action),
+    /// `is.workflow.actions.comment`; the action keeps any other parameters.
+    Comment { text: String, action: Action },
+    /// `is.workflow.actions.setvariable` (append = false) or `appendvariable`.
+    SetVariable {
+        name: String,
+        append: bool,
+        /// `WFInput`, absent when the action takes the previous output implicitly.
+        value: Option<Value>,
+        action: Action,
+    },
+    If {
+        cond: Condition,
+        then: Vec<Stmt>,
+        /// The "Otherwise" marker and its body.
+        otherwise: Option<(Action, Vec<Stmt>)>,
+        markers: BlockMarkers,
+    },
+    Menu {
+        prompt: Option<Value>,
+        cases: Vec<MenuCase>,
+        markers: BlockMarkers,
+    },
+    RepeatCount {
+        count: Option<Value>,
+        body: Vec<Stmt>,
+        markers: BlockMarkers,
+    },
+    RepeatEach {
+        items: Option<Value>,
+        body: Vec<Stmt>,
+        markers: BlockMarkers,
+    },
+}
+
+/// The start and end actions of a block, with everything the typed node did not take.
+/// `start.params` never holds the keys the typed node owns, nor `GroupingIdentifier` and
+/// `WFControlFlowMode`; those are restored by the compiler.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BlockMarkers {
+    pub group: String,
+    pub start: Action,
+    pub end: Action,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MenuCase {
+    /// `WFMenuItemTitle`.
+    pub title: Value,
+    /// The case's marker action (other keys, such as `WFMenuItemAttributedTitle`).
+    pub marker: Action,
+    pub body: Vec<Stmt>,
+}
+
+/// A condition of an `if`: the typed view of the start action's condition keys.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Condition {
+    /// `WFInput`.
+    pub input: Option<Value>,
+    /// `WFCondition`: an integer code in new files, a string such as `Equals` in old ones.
+    pub op: Option<Value>,
+    /// The compared values (`WFConditionalActionString`, `WFNumberValue`, ...), in order.
+    pub operands: Params,
+}
+
+/// Keys of an `if` start action that belong to its condition.
+pub const CONDITION_KEYS: &[&str] = &[
+    "WFInput",
+    "WFCondition",
+    "WFConditionalActionString",
+    "WFNumberValue",
+    "WFAnotherNumber",
+    "WFDate",
+    "WFAnotherDate",
+    "WFMeasurement",
+    "WFAnotherMeasurement",
+    "WFDuration",
+    "WFEnumeration",
+    "WFConditions",
+];
+
+/// One action call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Action {
+    pub id: String,
+    /// `WFWorkflowActionParameters` without `UUID` (and without the block keys for markers).
+    pub params: Params,
+    /// The action's `UUID`: the name of its output.
+    pub output: Option<String>,
+    /// `WFWorkflowActionParameters` was absent (not merely empty).
+    pub no_params: bool,
+    /// Keys of the action dictionary other than the identifier and parameters.
+    pub extra: Params,
+}
+
+impl Action {
+    pub fn new(id: impl Into<String>) -> Self {
+        Action {
+            id: id.into(),
+            params: Vec::new(),
+            output: None,
+            no_params: false,
+            extra: Vec::new(),
+        }
+    }
+
+    pub fn param(&self, key: &str) -> Option<&Value> {
+        self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+/// A parameter value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Value {
+    String(String),
+    /// Integers keep their sign and width as plist integers do.
+    Int(i128),
+    Real(f64),
+    Bool(bool),
+    /// A plist date, as an XML plist writes it (`2020-01-01T00:00:00Z`).
+    Date(String),
+    Data(Vec<u8>),
+    Array(Vec<Value>),
+    /// A plain dictionary (no `WFSerializationType`, or one the lifter does not type).
+    Dict(Params),
+    /// `WFTextTokenString`: text with interpolated variables.
+    Text(Text),
+    /// `WFTextTokenAttachment`: one variable.
+    Attachment(VarRef),
+    /// A bare variable dictionary (`{Type: ..., ...}`) outside any serialization wrapper.
+    VarRef(VarRef),
+    /// `WFDictionaryFieldValue` in its usual shape.
+    DictField(Vec<DictItem>),
+    /// Any other `{Value: ..., WFSerializationType: kind}`; `value` is lifted recursively.
+    Serialized { kind: String, value: Box<Value> },
+}
+
+/// A piece of text: literal runs and variables, in order. Offsets are not stored: they are
+/// recomputed in UTF-16 code units (one U+FFFC per variable) when compiling.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Text {
+    pub parts: Vec<TextPart>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum TextPart {
+    Lit(String),
+    Var(VarRef),
+}
+
+/// One entry of a `WFDictionaryFieldValue`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DictItem {
+    pub key: Text,
+    pub value: DictItemValue,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum DictItemValue {
+    /// `WFItemType` 0.
+    Text(Text),
+    /// `WFItemType` 3: a number written as text.
+    Number(Text),
+    /// `WFItemType` 4: a `WFBooleanSubstitutableState` holding a bool or a variable.
+    Bool(Value),
+    /// `WFItemType` 1.
+    Dict(Vec<DictItem>),
+    /// `WFItemType` 2: a `WFArrayParameterState` whose elements are plain values.
+    Array(Vec<Value>),
+}
+
+/// A reference to a variable, with its aggrandizements in order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VarRef {
+    pub var: Var,
+    pub aggr: Vec<Aggr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Var {
+    /// `ActionOutput`: `OutputName` is what the editor shows; absent in a few files.
+    ActionOutput {
+        uuid: String,
+        name: Option<String>,
+    },
+    /// `Variable` with `VariableName` (also the magic `Repeat Item`, `Repeat Index`).
+    /// `uuid` is the optional `VariableUUID` newer files write.
+    Named { name: String, uuid: Option<String> },
+    /// `ExtensionInput`: the shortcut's input.
+    ShortcutInput,
+    /// `Input`: the input of the action that holds the reference.
+    ActionInput,
+    Clipboard,
+    CurrentDate,
+    /// `Ask`, with its optional `Prompt`.
+    Ask { prompt: Option<String> },
+    DeviceDetails,
+}
+
+/// How a variable is refined before use.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Aggr {
+    /// `WFDictionaryValueVariableAggrandizement`.
+    DictKey(String),
+    /// `WFCoercionVariableAggrandizement`.
+    Coerce(String),
+    /// `WFPropertyVariableAggrandizement`.
+    Property {
+        name: String,
+        user_info: Option<Value>,
+    },
+    /// Any other aggrandizement, kept as its plain dictionary (with `Type`).
+    Other(Params),
+}
+
+impl Workflow {
+    /// Number of plist actions the workflow holds (block markers included).
+    pub fn action_count(&self) -> usize {
+        count_actions(&self.body)
+    }
+
+    /// Action identifiers in order of first use.
+    pub fn apis(&self) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        visit_actions(&self.body, &mut |a| {
+            if seen.insert(a.id.clone()) {
+                out.push(a.id.clone());
+            }
+        });
+        out
+    }
+}
+
+fn count_actions(body: &[Stmt]) -> usize {
+    let mut n = 0;
+    visit_actions(body, &mut |_| n += 1);
+    n
+}
+
+/// Calls `f` on every plist action of `body` in file order.
+pub fn visit_actions<'a>(body: &'a [Stmt], f: &mut dyn FnMut(&'a Action)) {
+    for s in body {
+        match s {
+            Stmt::Action(a) => f(a),
+            Stmt::Comment { action, .. } | Stmt::SetVariable { action, .. } => f(action),
+            Stmt::If {
+                then,
+                otherwise,
+                markers,
+                ..
+            } => {
+                f(&markers.start);
+                visit_actions(then, f);
+                if let Some((m, b)) = otherwise {
+                    f(m);
+                    visit_actions(b, f);
+                }
+                f(&markers.end);
+            }
+            Stmt::Menu { cases, markers, .. } => {
+                f(&markers.start);
+                for c in cases {
+                    f(&c.marker);
+                    visit_actions(&c.body, f);
+                }
+                f(&markers.end);
+            }
+            Stmt::RepeatCount { body, markers, .. } | Stmt::RepeatEach { body, markers, .. } => {
+                f(&markers.start);
+                visit_actions(body, f);
+                f(&markers.end);
+            }
+        }
+    }
+}

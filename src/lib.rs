@@ -1,0 +1,12 @@
+//! wfc: Apple Shortcuts as WorkflowBench-style Python.
+//!
+//! The pipeline, one module per stage: [`shortcut`] (containers) → [`lift`] (plist → IR)
+//! → [`ir`] → [`dsl`] (print) → [`compile`] (IR → plist).
+
+pub mod compile;
+pub mod convert;
+pub mod dsl;
+pub mod ir;
+pub mod lift;
+pub mod limits;
+pub mod shortcut;

@@ -1,0 +1,1 @@
+//! Lifting: workflow plist → IR.

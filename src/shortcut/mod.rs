@@ -1,0 +1,257 @@
+//! Shortcut containers: finding the workflow plist inside whatever bytes a user has.
+//!
+//! The container is detected from the first bytes, never from the file name.
+
+pub mod aea;
+pub mod icloud;
+mod json;
+
+use crate::ir::Provenance;
+use crate::limits::Limits;
+use thiserror::Error;
+
+/// The kinds of container wfc reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    BinaryPlist,
+    XmlPlist,
+    /// Apple Encrypted Archive (`AEA1`): signed shortcuts.
+    Aea,
+    /// A plist dumped as JSON.
+    Json,
+    /// A zip of single-action plists ("action clips").
+    Zip,
+}
+
+impl Container {
+    pub fn name(self) -> &'static str {
+        match self {
+            Container::BinaryPlist => "bplist",
+            Container::XmlPlist => "xml-plist",
+            Container::Aea => "aea1",
+            Container::Json => "json",
+            Container::Zip => "zip-actionclips",
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ReadError {
+    #[error("empty input")]
+    Empty,
+    #[error("not a shortcut: unrecognised leading bytes {0:02x?}")]
+    Unrecognised(Vec<u8>),
+    #[error("input is {size} bytes, over the limit of {limit}")]
+    TooLarge { size: usize, limit: usize },
+    #[error("invalid XML plist: {0}")]
+    Xml(String),
+    #[error("invalid binary plist: {0}")]
+    Binary(String),
+    #[error("invalid JSON: {0}")]
+    Json(String),
+    #[error("signed shortcut: {0}")]
+    Aea(#[from] aea::AeaError),
+    #[error("action-clip zip: {0}")]
+    Zip(String),
+    #[error("the plist's top level is a {0}, not a dictionary")]
+    NotADict(&'static str),
+    #[error("fetching shared shortcut: {0}")]
+    ICloud(#[from] icloud::ICloudError),
+}
+
+/// The workflow plist found in a container, with what is known of its origin.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub plist: plist::Dictionary,
+    pub provenance: Provenance,
+}
+
+/// Detects the container from the leading bytes (after an optional UTF-8 BOM and
+/// whitespace for the text formats).
+pub fn sniff(bytes: &[u8]) -> Option<Container> {
+    if bytes.starts_with(b"bplist00") {
+        return Some(Container::BinaryPlist);
+    }
+    if bytes.starts_with(b"AEA1") {
+        return Some(Container::Aea);
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Some(Container::Zip);
+    }
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
+    match text[start] {
+        b'<' => Some(Container::XmlPlist),
+        b'{' | b'[' => Some(Container::Json),
+        _ => None,
+    }
+}
+
+/// Reads a workflow plist from the bytes of a file.
+pub fn read_bytes(bytes: &[u8], limits: &Limits) -> Result<Loaded, ReadError> {
+    if bytes.is_empty() {
+        return Err(ReadError::Empty);
+    }
+    if bytes.len() > limits.max_input_bytes {
+        return Err(ReadError::TooLarge {
+            size: bytes.len(),
+            limit: limits.max_input_bytes,
+        });
+    }
+    let container = sniff(bytes)
+        .ok_or_else(|| ReadError::Unrecognised(bytes[..bytes.len().min(8)].to_vec()))?;
+    let mut provenance = Provenance {
+        container: container.name().to_string(),
+        ..Default::default()
+    };
+    let plist = match container {
+        Container::BinaryPlist => parse_plist(bytes, limits)?,
+        Container::XmlPlist => parse_plist(bytes, limits)?,
+        Container::Json => {
+            provenance.typing_lost = true;
+            json::read(bytes, limits)?
+        }
+        Container::Aea => {
+            let file = aea::read(bytes, limits)?;
+            provenance.extra.extend(file.metadata());
+            parse_plist(&file.wflow, limits)?
+        }
+        Container::Zip => read_action_clips(bytes, limits)?,
+    };
+    match plist {
+        plist::Value::Dictionary(d) => Ok(Loaded {
+            plist: d,
+            provenance,
+        }),
+        other => Err(ReadError::NotADict(kind_name(&other))),
+    }
+}
+
+/// Parses a binary or XML plist, bounding its nesting depth first.
+pub fn parse_plist(bytes: &[u8], limits: &Limits) -> Result<plist::Value, ReadError> {
+    let binary = bytes.starts_with(b"bplist00");
+    if !binary {
+        check_xml_depth(bytes, limits.max_depth)?;
+    }
+    let value = plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| {
+        if binary {
+            ReadError::Binary(e.to_string())
+        } else {
+            ReadError::Xml(xml_error_position(bytes, &e))
+        }
+    })?;
+    if binary {
+        check_value_depth(&value, limits.max_depth)
+            .map_err(|_| ReadError::Binary(format!("nesting deeper than {}", limits.max_depth)))?;
+    }
+    Ok(value)
+}
+
+/// The plist crate reports XML errors with a byte offset; users want a line and column.
+fn xml_error_position(bytes: &[u8], e: &plist::Error) -> String {
+    let msg = e.to_string();
+    // Messages look like "... (line 12, column 4)" or carry "offset N"; translate offsets.
+    if let Some(pos) = msg.rfind("offset ") {
+        let digits: String = msg[pos + 7..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        if let Ok(off) = digits.parse::<usize>() {
+            let off = off.min(bytes.len());
+            let line = bytes[..off].iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = off - bytes[..off].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+            return format!("{msg} (line {line}, column {col})");
+        }
+    }
+    msg
+}
+
+/// A cheap scan of XML nesting so that a hostile file cannot exhaust the stack of the
+/// recursive value builder.
+fn check_xml_depth(bytes: &[u8], max: usize) -> Result<(), ReadError> {
+    let mut depth: usize = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'<' {
+            let rest = &bytes[i + 1..];
+            if rest.starts_with(b"dict>") || rest.starts_with(b"array>") {
+                depth += 1;
+                if depth > max {
+                    let line = bytes[..i].iter().filter(|&&b| b == b'\n').count() + 1;
+                    return Err(ReadError::Xml(format!(
+                        "nesting deeper than {max} at line {line}"
+                    )));
+                }
+            } else if rest.starts_with(b"/dict>") || rest.starts_with(b"/array>") {
+                depth = depth.saturating_sub(1);
+            }
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+pub(crate) fn check_value_depth(v: &plist::Value, max: usize) -> Result<(), ()> {
+    // Iterative, so the check itself cannot overflow.
+    let mut stack = vec![(v, 0usize)];
+    while let Some((v, d)) = stack.pop() {
+        if d > max {
+            return Err(());
+        }
+        match v {
+            plist::Value::Array(a) => stack.extend(a.iter().map(|x| (x, d + 1))),
+            plist::Value::Dictionary(m) => stack.extend(m.values().map(|x| (x, d + 1))),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn kind_name(v: &plist::Value) -> &'static str {
+    match v {
+        plist::Value::Array(_) => "array",
+        plist::Value::Dictionary(_) => "dictionary",
+        plist::Value::Boolean(_) => "boolean",
+        plist::Value::Data(_) => "data",
+        plist::Value::Date(_) => "date",
+        plist::Value::Real(_) => "real",
+        plist::Value::Integer(_) => "integer",
+        plist::Value::String(_) => "string",
+        plist::Value::Uid(_) => "uid",
+        _ => "unknown value",
+    }
+}
+
+/// Action clips: each zip member is one action dictionary; together, in archive order,
+/// they form the workflow's action list.
+fn read_action_clips(bytes: &[u8], limits: &Limits) -> Result<plist::Value, ReadError> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| ReadError::Zip(e.to_string()))?;
+    let mut actions = Vec::new();
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).map_err(|e| ReadError::Zip(e.to_string()))?;
+        if f.is_dir() {
+            continue;
+        }
+        let name = f.name().to_string();
+        total = total.saturating_add(f.size());
+        if total > limits.max_decompressed_bytes as u64 {
+            return Err(ReadError::Zip(format!(
+                "members claim more than {} bytes",
+                limits.max_decompressed_bytes
+            )));
+        }
+        let mut buf = Vec::new();
+        (&mut f)
+            .take(limits.max_decompressed_bytes as u64 + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| ReadError::Zip(format!("{name}: {e}")))?;
+        let v = parse_plist(&buf, limits).map_err(|e| ReadError::Zip(format!("{name}: {e}")))?;
+        actions.push(v);
+    }
+    let mut d = plist::Dictionary::new();
+    d.insert("WFWorkflowActions".into(), plist::Value::Array(actions));
+    Ok(plist::Value::Dictionary(d))
+}
