@@ -1,1 +1,380 @@
-//! IR → plist (the compile issue).
+//! Compiling: IR → workflow plist. The exact inverse of [`crate::lift`].
+
+use crate::ir::*;
+use crate::lift::{ID_APPENDVAR, ID_COMMENT, ID_SETVAR};
+use plist::{Dictionary, Value as P};
+
+/// How output UUIDs of a compiled workflow are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UuidMode {
+    /// Keep the UUIDs the IR holds (a lossless round trip of a lifted file).
+    #[default]
+    Keep,
+}
+
+/// Builds the workflow plist (the dictionary a `.shortcut` file holds).
+pub fn compile(wf: &Workflow) -> Dictionary {
+    let mut d = Dictionary::new();
+    let mut actions = Vec::new();
+    emit_body(&wf.body, &mut actions);
+    let mut placed = false;
+    for (k, v) in &wf.meta {
+        // Keep WFWorkflowActions where files usually have it: in key order of the source is
+        // unknown, so put it after the keys that sort before it.
+        if !placed && k.as_str() > "WFWorkflowActions" {
+            d.insert("WFWorkflowActions".into(), P::Array(std::mem::take(&mut actions)));
+            placed = true;
+        }
+        d.insert(k.clone(), to_plist(v));
+    }
+    if !placed {
+        d.insert("WFWorkflowActions".into(), P::Array(actions));
+    }
+    d
+}
+
+fn emit_body(body: &[Stmt], out: &mut Vec<P>) {
+    for s in body {
+        emit_stmt(s, out);
+    }
+}
+
+fn marker(a: &Action, group: &str, mode: i64, front: Vec<(String, Value)>) -> P {
+    let mut params: Vec<(String, P)> = Vec::new();
+    params.push(("GroupingIdentifier".into(), P::String(group.into())));
+    params.push(("WFControlFlowMode".into(), P::Integer(mode.into())));
+    for (k, v) in front.iter().chain(&a.params) {
+        params.push((k.clone(), to_plist(v)));
+    }
+    action_dict(a, params)
+}
+
+fn action_dict(a: &Action, params: Vec<(String, P)>) -> P {
+    let mut d = Dictionary::new();
+    if !a.id.is_empty() {
+        d.insert("WFWorkflowActionIdentifier".into(), P::String(a.id.clone()));
+    }
+    if !a.no_params {
+        let mut p = Dictionary::new();
+        for (k, v) in params {
+            p.insert(k, v);
+        }
+        if let Some(u) = &a.output {
+            p.insert("UUID".into(), P::String(u.clone()));
+        }
+        d.insert("WFWorkflowActionParameters".into(), P::Dictionary(p));
+    }
+    for (k, v) in &a.extra {
+        d.insert(k.clone(), to_plist(v));
+    }
+    P::Dictionary(d)
+}
+
+fn plain_action(a: &Action, front: Vec<(String, Value)>) -> P {
+    let params = front
+        .iter()
+        .chain(&a.params)
+        .map(|(k, v)| (k.clone(), to_plist(v)))
+        .collect();
+    action_dict(a, params)
+}
+
+fn emit_stmt(s: &Stmt, out: &mut Vec<P>) {
+    match s {
+        Stmt::Action(a) => out.push(plain_action(a, Vec::new())),
+        Stmt::Comment { text, action } => {
+            debug_assert_eq!(action.id, ID_COMMENT);
+            out.push(plain_action(
+                action,
+                vec![("WFCommentActionText".into(), Value::String(text.clone()))],
+            ))
+        }
+        Stmt::SetVariable {
+            name,
+            append,
+            value,
+            action,
+        } => {
+            debug_assert_eq!(action.id, if *append { ID_APPENDVAR } else { ID_SETVAR });
+            let mut front = Vec::new();
+            if let Some(v) = value {
+                front.push(("WFInput".to_string(), v.clone()));
+            }
+            front.push(("WFVariableName".to_string(), Value::String(name.clone())));
+            out.push(plain_action(action, front));
+        }
+        Stmt::If {
+            cond,
+            then,
+            otherwise,
+            markers,
+        } => {
+            let mut front = Vec::new();
+            if let Some(i) = &cond.input {
+                front.push(("WFInput".to_string(), i.clone()));
+            }
+            if let Some(o) = &cond.op {
+                front.push(("WFCondition".to_string(), o.clone()));
+            }
+            front.extend(cond.operands.iter().cloned());
+            out.push(marker(&markers.start, &markers.group, 0, front));
+            emit_body(then, out);
+            if let Some((m, body)) = otherwise {
+                out.push(marker(m, &markers.group, 1, Vec::new()));
+                emit_body(body, out);
+            }
+            out.push(marker(&markers.end, &markers.group, 2, Vec::new()));
+        }
+        Stmt::Menu {
+            prompt,
+            items,
+            cases,
+            markers,
+        } => {
+            let mut front = Vec::new();
+            match items {
+                MenuItems::FromCases => front.push((
+                    "WFMenuItems".to_string(),
+                    Value::Array(cases.iter().map(|c| c.title.clone()).collect()),
+                )),
+                MenuItems::Absent => {}
+                MenuItems::Other(v) => front.push(("WFMenuItems".to_string(), v.clone())),
+            }
+            if let Some(p) = prompt {
+                front.push(("WFMenuPrompt".to_string(), p.clone()));
+            }
+            out.push(marker(&markers.start, &markers.group, 0, front));
+            for c in cases {
+                out.push(marker(
+                    &c.marker,
+                    &markers.group,
+                    1,
+                    vec![("WFMenuItemTitle".to_string(), c.title.clone())],
+                ));
+                emit_body(&c.body, out);
+            }
+            out.push(marker(&markers.end, &markers.group, 2, Vec::new()));
+        }
+        Stmt::RepeatCount {
+            count: v,
+            body,
+            markers,
+        }
+        | Stmt::RepeatEach {
+            items: v,
+            body,
+            markers,
+        } => {
+            let key = if matches!(s, Stmt::RepeatCount { .. }) {
+                "WFRepeatCount"
+            } else {
+                "WFInput"
+            };
+            let front = v
+                .iter()
+                .map(|v| (key.to_string(), v.clone()))
+                .collect::<Vec<_>>();
+            out.push(marker(&markers.start, &markers.group, 0, front));
+            emit_body(body, out);
+            out.push(marker(&markers.end, &markers.group, 2, Vec::new()));
+        }
+    }
+}
+
+fn wrap(kind: &str, value: P) -> P {
+    let mut d = Dictionary::new();
+    d.insert("Value".into(), value);
+    d.insert("WFSerializationType".into(), P::String(kind.into()));
+    P::Dictionary(d)
+}
+
+/// IR value → plist value.
+pub fn to_plist(v: &Value) -> P {
+    match v {
+        Value::String(s) => P::String(s.clone()),
+        Value::Int(i) => int(*i),
+        Value::Real(r) => P::Real(*r),
+        Value::Bool(b) => P::Boolean(*b),
+        Value::Date(d) => plist::Date::from_xml_format(d)
+            .map(P::Date)
+            .unwrap_or_else(|_| P::String(d.clone())),
+        Value::Data(d) => P::Data(d.clone()),
+        Value::Array(a) => P::Array(a.iter().map(to_plist).collect()),
+        Value::Dict(d) => {
+            let mut m = Dictionary::new();
+            for (k, v) in d {
+                m.insert(k.clone(), to_plist(v));
+            }
+            P::Dictionary(m)
+        }
+        Value::Text(t) => wrap("WFTextTokenString", text_value(t)),
+        Value::Attachment(r) => wrap("WFTextTokenAttachment", var_dict(r)),
+        Value::VarRef(r) => var_dict(r),
+        Value::DictField(items) => wrap("WFDictionaryFieldValue", dict_items(items)),
+        Value::Serialized { kind, value } => wrap(kind, to_plist(value)),
+    }
+}
+
+fn int(i: i128) -> P {
+    if let Ok(x) = i64::try_from(i) {
+        P::Integer(x.into())
+    } else if let Ok(x) = u64::try_from(i) {
+        P::Integer(x.into())
+    } else {
+        // Out of plist range: only reachable from hand-written DSL; saturate visibly.
+        P::Integer(if i < 0 { i64::MIN.into() } else { u64::MAX.into() })
+    }
+}
+
+/// `{string, attachmentsByRange}` with ranges in UTF-16 code units and one U+FFFC per
+/// variable.
+fn text_value(t: &Text) -> P {
+    let mut s = String::new();
+    let mut ranges = Dictionary::new();
+    let mut units = 0usize;
+    for p in &t.parts {
+        match p {
+            TextPart::Lit(l) => {
+                units += l.encode_utf16().count();
+                s.push_str(l);
+            }
+            TextPart::Var(r) => {
+                ranges.insert(format!("{{{units}, 1}}"), var_dict(r));
+                s.push('\u{FFFC}');
+                units += 1;
+            }
+        }
+    }
+    let mut d = Dictionary::new();
+    d.insert("string".into(), P::String(s));
+    if !ranges.is_empty() || t.empty_ranges {
+        d.insert("attachmentsByRange".into(), P::Dictionary(ranges));
+    }
+    P::Dictionary(d)
+}
+
+/// A text in its serialized (untyped) form, with each variable as a bare reference.
+pub fn text_as_serialized(t: &Text) -> Value {
+    let mut s = String::new();
+    let mut ranges = Vec::new();
+    let mut units = 0usize;
+    for p in &t.parts {
+        match p {
+            TextPart::Lit(l) => {
+                units += l.encode_utf16().count();
+                s.push_str(l);
+            }
+            TextPart::Var(r) => {
+                ranges.push((format!("{{{units}, 1}}"), Value::VarRef(r.clone())));
+                s.push('\u{FFFC}');
+                units += 1;
+            }
+        }
+    }
+    let mut d = vec![("string".to_string(), Value::String(s))];
+    if !ranges.is_empty() || t.empty_ranges {
+        d.push(("attachmentsByRange".to_string(), Value::Dict(ranges)));
+    }
+    Value::Serialized {
+        kind: "WFTextTokenString".into(),
+        value: Box::new(Value::Dict(d)),
+    }
+}
+
+fn var_dict(r: &VarRef) -> P {
+    let mut d = Dictionary::new();
+    let ty = match &r.var {
+        Var::ActionOutput { uuid, name } => {
+            if let Some(n) = name {
+                d.insert("OutputName".into(), P::String(n.clone()));
+            }
+            d.insert("OutputUUID".into(), P::String(uuid.clone()));
+            "ActionOutput"
+        }
+        Var::Named { name, uuid } => {
+            d.insert("VariableName".into(), P::String(name.clone()));
+            if let Some(u) = uuid {
+                d.insert("VariableUUID".into(), P::String(u.clone()));
+            }
+            "Variable"
+        }
+        Var::ShortcutInput => "ExtensionInput",
+        Var::ActionInput => "Input",
+        Var::Clipboard => "Clipboard",
+        Var::CurrentDate => "CurrentDate",
+        Var::DeviceDetails => "DeviceDetails",
+        Var::Ask { prompt } => {
+            if let Some(p) = prompt {
+                d.insert("Prompt".into(), P::String(p.clone()));
+            }
+            "Ask"
+        }
+    };
+    d.insert("Type".into(), P::String(ty.into()));
+    if !r.aggr.is_empty() {
+        d.insert(
+            "Aggrandizements".into(),
+            P::Array(r.aggr.iter().map(aggr_dict).collect()),
+        );
+    }
+    P::Dictionary(d)
+}
+
+fn aggr_dict(a: &Aggr) -> P {
+    let mut d = Dictionary::new();
+    let mut put = |k: &str, v: P| {
+        d.insert(k.into(), v);
+    };
+    match a {
+        Aggr::DictKey(k) => {
+            put("DictionaryKey", P::String(k.clone()));
+            put("Type", P::String("WFDictionaryValueVariableAggrandizement".into()));
+        }
+        Aggr::Coerce(c) => {
+            put("CoercionItemClass", P::String(c.clone()));
+            put("Type", P::String("WFCoercionVariableAggrandizement".into()));
+        }
+        Aggr::Property { name, user_info } => {
+            put("PropertyName", P::String(name.clone()));
+            if let Some(u) = user_info {
+                put("PropertyUserInfo", to_plist(u));
+            }
+            put("Type", P::String("WFPropertyVariableAggrandizement".into()));
+        }
+        Aggr::Other(p) => {
+            for (k, v) in p {
+                put(k, to_plist(v));
+            }
+        }
+    }
+    P::Dictionary(d)
+}
+
+fn dict_items(items: &[DictItem]) -> P {
+    let list = items
+        .iter()
+        .map(|it| {
+            let (ty, value) = match &it.value {
+                DictItemValue::Text(t) => (0, wrap("WFTextTokenString", text_value(t))),
+                DictItemValue::Number(t) => (3, wrap("WFTextTokenString", text_value(t))),
+                DictItemValue::Dict(d) => (1, wrap("WFDictionaryFieldValue", dict_items(d))),
+                DictItemValue::Array(a) => (
+                    2,
+                    wrap(
+                        "WFArrayParameterState",
+                        P::Array(a.iter().map(to_plist).collect()),
+                    ),
+                ),
+                DictItemValue::Bool(v) => (4, wrap("WFNumberSubstitutableState", to_plist(v))),
+            };
+            let mut d = Dictionary::new();
+            d.insert("WFItemType".into(), P::Integer(ty.into()));
+            d.insert("WFKey".into(), wrap("WFTextTokenString", text_value(&it.key)));
+            d.insert("WFValue".into(), value);
+            P::Dictionary(d)
+        })
+        .collect();
+    let mut d = Dictionary::new();
+    d.insert("WFDictionaryFieldValueItems".into(), P::Array(list));
+    P::Dictionary(d)
+}

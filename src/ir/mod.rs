@@ -54,6 +54,7 @@ pub enum Stmt {
     },
     Menu {
         prompt: Option<Value>,
+        items: MenuItems,
         cases: Vec<MenuCase>,
         markers: BlockMarkers,
     },
@@ -77,6 +78,17 @@ pub struct BlockMarkers {
     pub group: String,
     pub start: Action,
     pub end: Action,
+}
+
+/// A menu's `WFMenuItems`, which normally repeats the case titles.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum MenuItems {
+    /// Equal to the list of case titles.
+    FromCases,
+    /// Absent from the file.
+    Absent,
+    /// Something else, kept as it is.
+    Other(Value),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -176,6 +188,17 @@ pub enum Value {
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Text {
     pub parts: Vec<TextPart>,
+    /// The file wrote an empty `attachmentsByRange` (newer clients do) rather than none.
+    pub empty_ranges: bool,
+}
+
+impl Text {
+    pub fn lit(s: impl Into<String>) -> Text {
+        Text {
+            parts: vec![TextPart::Lit(s.into())],
+            empty_ranges: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

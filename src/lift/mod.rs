@@ -1,1 +1,696 @@
 //! Lifting: workflow plist → IR.
+//!
+//! Values are typed only when their shape is exactly the one the compiler writes back;
+//! anything else stays a plain value, so that `compile(lift(p)) == p` for every input.
+
+use crate::ir::*;
+use crate::limits::Limits;
+use crate::shortcut::Loaded;
+use plist::Value as P;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum LiftError {
+    #[error("not a workflow: the plist has no WFWorkflowActions")]
+    NoActions,
+    #[error("WFWorkflowActions is a {0}, not an array")]
+    ActionsNotArray(&'static str),
+    #[error("action {index} is a {kind}, not a dictionary")]
+    ActionNotDict { index: usize, kind: &'static str },
+    #[error("blocks nested deeper than {0}")]
+    TooDeep(usize),
+}
+
+pub const ID_COMMENT: &str = "is.workflow.actions.comment";
+pub const ID_SETVAR: &str = "is.workflow.actions.setvariable";
+pub const ID_APPENDVAR: &str = "is.workflow.actions.appendvariable";
+pub const ID_IF: &str = "is.workflow.actions.conditional";
+pub const ID_MENU: &str = "is.workflow.actions.choosefrommenu";
+pub const ID_REPEAT_COUNT: &str = "is.workflow.actions.repeat.count";
+pub const ID_REPEAT_EACH: &str = "is.workflow.actions.repeat.each";
+
+/// Lifts a loaded workflow plist into the IR.
+pub fn lift(loaded: Loaded, limits: &Limits) -> Result<Workflow, LiftError> {
+    let mut meta = Vec::new();
+    let mut actions = None;
+    for (k, v) in loaded.plist {
+        if k == "WFWorkflowActions" {
+            actions = Some(v);
+        } else {
+            meta.push((k, lift_value(&v)));
+        }
+    }
+    let mut warnings = Vec::new();
+    let list = match actions {
+        Some(P::Array(a)) => a,
+        Some(other) => return Err(LiftError::ActionsNotArray(crate::shortcut::kind_name(&other))),
+        None => return Err(LiftError::NoActions),
+    };
+    let mut parsed = Vec::with_capacity(list.len());
+    for (index, a) in list.into_iter().enumerate() {
+        match a {
+            P::Dictionary(d) => parsed.push(lift_action(d)),
+            other => {
+                return Err(LiftError::ActionNotDict {
+                    index,
+                    kind: crate::shortcut::kind_name(&other),
+                })
+            }
+        }
+    }
+    let body = structure(parsed, limits, &mut warnings)?;
+    if meta.is_empty() && loaded.provenance.container != "zip-actionclips" {
+        warnings.push("no workflow metadata keys".into());
+    }
+    Ok(Workflow {
+        meta,
+        body,
+        provenance: loaded.provenance,
+        warnings,
+    })
+}
+
+/// One plist action dictionary → [`Action`] (block keys still inside `params`).
+pub fn lift_action(mut d: plist::Dictionary) -> Action {
+    let id = match d.remove("WFWorkflowActionIdentifier") {
+        Some(P::String(s)) => s,
+        Some(other) => {
+            // Keep a non-string identifier as an extra key; the action prints raw.
+            d.insert("WFWorkflowActionIdentifier".into(), other);
+            String::new()
+        }
+        None => String::new(),
+    };
+    let mut action = Action::new(id);
+    match d.remove("WFWorkflowActionParameters") {
+        Some(P::Dictionary(p)) => {
+            for (k, v) in p {
+                if k == "UUID" {
+                    if let P::String(u) = &v {
+                        action.output = Some(u.clone());
+                        continue;
+                    }
+                }
+                action.params.push((k, lift_value(&v)));
+            }
+        }
+        Some(other) => {
+            action
+                .extra
+                .push(("WFWorkflowActionParameters".into(), lift_value(&other)));
+            action.no_params = true;
+        }
+        None => action.no_params = true,
+    }
+    for (k, v) in d {
+        action.extra.push((k, lift_value(&v)));
+    }
+    action
+}
+
+// ---------------------------------------------------------------------------------------
+// Values
+
+/// Lifts one plist value. The plist's depth was bounded when it was read.
+pub fn lift_value(v: &P) -> Value {
+    match v {
+        P::String(s) => Value::String(s.clone()),
+        P::Integer(i) => Value::Int(
+            i.as_signed()
+                .map(i128::from)
+                .or_else(|| i.as_unsigned().map(i128::from))
+                .unwrap_or_default(),
+        ),
+        P::Real(r) => Value::Real(*r),
+        P::Boolean(b) => Value::Bool(*b),
+        P::Date(d) => Value::Date(d.to_xml_format()),
+        P::Data(d) => Value::Data(d.clone()),
+        P::Array(a) => Value::Array(a.iter().map(lift_value).collect()),
+        P::Dictionary(d) => lift_dict(d),
+        // Uids only occur in keyed archives; keep the number as a plain dictionary entry.
+        P::Uid(u) => Value::Dict(vec![("CF$UID".into(), Value::Int(u.get() as i128))]),
+        _ => Value::Dict(Vec::new()),
+    }
+}
+
+fn lift_dict(d: &plist::Dictionary) -> Value {
+    if d.len() == 2 {
+        if let (Some(P::String(kind)), Some(inner)) = (d.get("WFSerializationType"), d.get("Value"))
+        {
+            let typed = match kind.as_str() {
+                "WFTextTokenString" => lift_text(inner).map(Value::Text),
+                "WFTextTokenAttachment" => var_ref(inner).map(Value::Attachment),
+                "WFDictionaryFieldValue" => dict_field(inner).map(Value::DictField),
+                _ => None,
+            };
+            return typed.unwrap_or_else(|| Value::Serialized {
+                kind: kind.clone(),
+                value: Box::new(lift_value(inner)),
+            });
+        }
+    }
+    if let Some(r) = var_ref_dict(d) {
+        return Value::VarRef(r);
+    }
+    Value::Dict(d.iter().map(|(k, v)| (k.clone(), lift_value(v))).collect())
+}
+
+/// `{string, attachmentsByRange}` → [`Text`], when every range is `{n, 1}` on a U+FFFC
+/// (counted in UTF-16 code units) holding a well-formed variable.
+pub fn lift_text(v: &P) -> Option<Text> {
+    let d = v.as_dictionary()?;
+    let s = d.get("string")?.as_string()?;
+    let ranges = match d.get("attachmentsByRange") {
+        None => None,
+        Some(r) => Some(r.as_dictionary()?),
+    };
+    let extra = d.len() - 1 - usize::from(ranges.is_some());
+    if extra != 0 {
+        return None;
+    }
+    let mut attach: Vec<(usize, VarRef)> = Vec::new();
+    if let Some(r) = ranges {
+        for (k, v) in r {
+            let pos = parse_range_key(k)?;
+            attach.push((pos, var_ref(v)?));
+        }
+    }
+    attach.sort_by_key(|(p, _)| *p);
+    if attach.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut lit = String::new();
+    let mut unit = 0usize;
+    let mut next = attach.into_iter().peekable();
+    for ch in s.chars() {
+        if next.peek().is_some_and(|(p, _)| *p == unit) {
+            if ch != '\u{FFFC}' {
+                return None;
+            }
+            if !lit.is_empty() {
+                parts.push(TextPart::Lit(std::mem::take(&mut lit)));
+            }
+            parts.push(TextPart::Var(next.next()?.1));
+        } else {
+            lit.push(ch);
+        }
+        unit += ch.len_utf16();
+    }
+    if next.next().is_some() {
+        return None; // a range past the end of the string
+    }
+    if !lit.is_empty() {
+        parts.push(TextPart::Lit(lit));
+    }
+    Some(Text {
+        parts,
+        empty_ranges: ranges.is_some_and(|r| r.is_empty()),
+    })
+}
+
+/// `"{12, 1}"` → 12. Only the exact form the compiler writes is accepted.
+fn parse_range_key(k: &str) -> Option<usize> {
+    let inner = k.strip_prefix('{')?.strip_suffix(", 1}")?;
+    if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_digit()) || inner.len() > 9 {
+        return None;
+    }
+    if inner.len() > 1 && inner.starts_with('0') {
+        return None;
+    }
+    inner.parse().ok()
+}
+
+fn var_ref(v: &P) -> Option<VarRef> {
+    var_ref_dict(v.as_dictionary()?)
+}
+
+/// A variable dictionary in one of the shapes Shortcuts writes; `None` for anything else.
+fn var_ref_dict(d: &plist::Dictionary) -> Option<VarRef> {
+    let ty = d.get("Type")?.as_string()?;
+    let mut allowed: &[&str] = &["Type", "Aggrandizements"];
+    let var = match ty {
+        "ActionOutput" => {
+            allowed = &["Type", "Aggrandizements", "OutputUUID", "OutputName"];
+            Var::ActionOutput {
+                uuid: d.get("OutputUUID")?.as_string()?.to_string(),
+                name: match d.get("OutputName") {
+                    Some(n) => Some(n.as_string()?.to_string()),
+                    None => None,
+                },
+            }
+        }
+        "Variable" => {
+            allowed = &["Type", "Aggrandizements", "VariableName", "VariableUUID"];
+            Var::Named {
+                name: d.get("VariableName")?.as_string()?.to_string(),
+                uuid: match d.get("VariableUUID") {
+                    Some(n) => Some(n.as_string()?.to_string()),
+                    None => None,
+                },
+            }
+        }
+        "ExtensionInput" => Var::ShortcutInput,
+        "Input" => Var::ActionInput,
+        "Clipboard" => Var::Clipboard,
+        "CurrentDate" => Var::CurrentDate,
+        "DeviceDetails" => Var::DeviceDetails,
+        "Ask" => {
+            allowed = &["Type", "Aggrandizements", "Prompt"];
+            Var::Ask {
+                prompt: match d.get("Prompt") {
+                    Some(n) => Some(n.as_string()?.to_string()),
+                    None => None,
+                },
+            }
+        }
+        _ => return None,
+    };
+    if d.keys().any(|k| !allowed.contains(&k.as_str())) {
+        return None;
+    }
+    let aggr = match d.get("Aggrandizements") {
+        None => Vec::new(),
+        Some(a) => {
+            let a = a.as_array()?;
+            if a.is_empty() {
+                return None; // an explicit empty list would not survive printing
+            }
+            a.iter().map(aggrandizement).collect::<Option<Vec<_>>>()?
+        }
+    };
+    Some(VarRef { var, aggr })
+}
+
+fn aggrandizement(v: &P) -> Option<Aggr> {
+    let d = v.as_dictionary()?;
+    let ty = d.get("Type")?.as_string()?;
+    let only = |keys: &[&str]| d.keys().all(|k| keys.contains(&k.as_str()));
+    let typed = match ty {
+        "WFDictionaryValueVariableAggrandizement" if only(&["Type", "DictionaryKey"]) => d
+            .get("DictionaryKey")
+            .and_then(|k| k.as_string())
+            .map(|k| Aggr::DictKey(k.to_string())),
+        "WFCoercionVariableAggrandizement" if only(&["Type", "CoercionItemClass"]) => d
+            .get("CoercionItemClass")
+            .and_then(|k| k.as_string())
+            .map(|k| Aggr::Coerce(k.to_string())),
+        "WFPropertyVariableAggrandizement" if only(&["Type", "PropertyName", "PropertyUserInfo"]) => {
+            d.get("PropertyName")
+                .and_then(|k| k.as_string())
+                .map(|name| Aggr::Property {
+                    name: name.to_string(),
+                    user_info: d.get("PropertyUserInfo").map(lift_value),
+                })
+        }
+        _ => None,
+    };
+    Some(typed.unwrap_or_else(|| {
+        Aggr::Other(d.iter().map(|(k, v)| (k.clone(), lift_value(v))).collect())
+    }))
+}
+
+fn dict_field(v: &P) -> Option<Vec<DictItem>> {
+    let d = v.as_dictionary()?;
+    if d.len() != 1 {
+        return None;
+    }
+    d.get("WFDictionaryFieldValueItems")?
+        .as_array()?
+        .iter()
+        .map(dict_item)
+        .collect()
+}
+
+fn dict_item(v: &P) -> Option<DictItem> {
+    let d = v.as_dictionary()?;
+    if d.len() != 3 {
+        return None;
+    }
+    let ty = d.get("WFItemType")?.as_signed_integer()?;
+    let key = token_text(d.get("WFKey")?)?;
+    let wv = d.get("WFValue")?;
+    let value = match ty {
+        0 => DictItemValue::Text(token_text(wv)?),
+        3 => DictItemValue::Number(token_text(wv)?),
+        1 => DictItemValue::Dict(dict_field(wrapped(wv, "WFDictionaryFieldValue")?)?),
+        2 => {
+            DictItemValue::Array(wrapped(wv, "WFArrayParameterState")?.as_array()?.iter().map(lift_value).collect())
+        }
+        4 => DictItemValue::Bool(lift_value(wrapped(wv, "WFNumberSubstitutableState")?)),
+        _ => return None,
+    };
+    Some(DictItem { key, value })
+}
+
+/// `{Value: x, WFSerializationType: kind}` → `x`.
+fn wrapped<'a>(v: &'a P, kind: &str) -> Option<&'a P> {
+    let d = v.as_dictionary()?;
+    if d.len() != 2 || d.get("WFSerializationType")?.as_string()? != kind {
+        return None;
+    }
+    d.get("Value")
+}
+
+fn token_text(v: &P) -> Option<Text> {
+    lift_text(wrapped(v, "WFTextTokenString")?)
+}
+
+// ---------------------------------------------------------------------------------------
+// Control flow
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum BlockKind {
+    If,
+    Menu,
+    RepeatCount,
+    RepeatEach,
+}
+
+fn block_kind(id: &str) -> Option<BlockKind> {
+    Some(match id {
+        ID_IF => BlockKind::If,
+        ID_MENU => BlockKind::Menu,
+        ID_REPEAT_COUNT => BlockKind::RepeatCount,
+        ID_REPEAT_EACH => BlockKind::RepeatEach,
+        _ => return None,
+    })
+}
+
+/// The block keys of a marker action: its group and mode, when both are well-formed.
+fn marker_of(a: &Action) -> Option<(BlockKind, String, i128)> {
+    let kind = block_kind(&a.id)?;
+    let group = match a.param("GroupingIdentifier")? {
+        Value::String(s) => s.clone(),
+        _ => return None,
+    };
+    let mode = match a.param("WFControlFlowMode")? {
+        Value::Int(m) => *m,
+        _ => return None,
+    };
+    Some((kind, group, mode))
+}
+
+/// An open block while structuring: its start, middle markers with the statements
+/// after each, in order.
+struct Frame {
+    kind: BlockKind,
+    group: String,
+    start: Action,
+    /// (marker, statements after it); the first entry's marker is `None` (the start's body).
+    segments: Vec<(Option<Action>, Vec<Stmt>)>,
+}
+
+impl Frame {
+    fn current(&mut self) -> &mut Vec<Stmt> {
+        &mut self.segments.last_mut().expect("a frame always has a segment").1
+    }
+
+    /// An unterminated block: its actions go back, flat, in their original order.
+    fn flatten(self, out: &mut Vec<Stmt>) {
+        out.push(Stmt::Action(self.start));
+        for (marker, body) in self.segments {
+            if let Some(m) = marker {
+                out.push(Stmt::Action(m));
+            }
+            out.extend(body);
+        }
+    }
+}
+
+fn structure(
+    actions: Vec<Action>,
+    limits: &Limits,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Stmt>, LiftError> {
+    let mut top: Vec<Stmt> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    for (index, a) in actions.into_iter().enumerate() {
+        let Some((kind, group, mode)) = marker_of(&a) else {
+            let s = simple_stmt(a);
+            match stack.last_mut() {
+                Some(f) => f.current().push(s),
+                None => top.push(s),
+            }
+            continue;
+        };
+        match mode {
+            0 => {
+                if stack.len() >= limits.max_depth {
+                    return Err(LiftError::TooDeep(limits.max_depth));
+                }
+                stack.push(Frame {
+                    kind,
+                    group,
+                    start: a,
+                    segments: vec![(None, Vec::new())],
+                });
+            }
+            1 | 2 => {
+                let pos = stack
+                    .iter()
+                    .rposition(|f| f.kind == kind && f.group == group);
+                match pos {
+                    None => {
+                        warnings.push(format!(
+                            "action {index}: {} with no matching start (group {group}); kept as a plain action",
+                            if mode == 1 { "middle marker" } else { "block end" }
+                        ));
+                        let s = Stmt::Action(a);
+                        match stack.last_mut() {
+                            Some(f) => f.current().push(s),
+                            None => top.push(s),
+                        }
+                    }
+                    Some(pos) => {
+                        // Blocks opened inside this one were never closed.
+                        while stack.len() > pos + 1 {
+                            let f = stack.pop().expect("checked length");
+                            warnings.push(format!(
+                                "block {} (group {}) has no end; kept as plain actions",
+                                f.start.id, f.group
+                            ));
+                            let parent = stack.last_mut().expect("pos is below");
+                            f.flatten(parent.current());
+                        }
+                        let frame = stack.last_mut().expect("pos is in the stack");
+                        if mode == 1 {
+                            if frame.kind == BlockKind::RepeatCount
+                                || frame.kind == BlockKind::RepeatEach
+                                || (frame.kind == BlockKind::If && frame.segments.len() > 1)
+                            {
+                                warnings.push(format!(
+                                    "action {index}: unexpected middle marker in {}; block kept as plain actions",
+                                    frame.start.id
+                                ));
+                            }
+                            frame.segments.push((Some(a), Vec::new()));
+                        } else {
+                            let frame = stack.pop().expect("pos is in the stack");
+                            let out = match stack.last_mut() {
+                                Some(f) => f.current(),
+                                None => &mut top,
+                            };
+                            close_block(frame, a, out, warnings);
+                        }
+                    }
+                }
+            }
+            _ => {
+                warnings.push(format!(
+                    "action {index}: WFControlFlowMode {mode} is unknown; kept as a plain action"
+                ));
+                let s = Stmt::Action(a);
+                match stack.last_mut() {
+                    Some(f) => f.current().push(s),
+                    None => top.push(s),
+                }
+            }
+        }
+    }
+    while let Some(f) = stack.pop() {
+        warnings.push(format!(
+            "block {} (group {}) has no end; kept as plain actions",
+            f.start.id, f.group
+        ));
+        let out = match stack.last_mut() {
+            Some(p) => p.current(),
+            None => &mut top,
+        };
+        f.flatten(out);
+    }
+    Ok(top)
+}
+
+fn strip_block_keys(a: &mut Action) {
+    a.params
+        .retain(|(k, _)| k != "GroupingIdentifier" && k != "WFControlFlowMode");
+}
+
+fn take(a: &mut Action, key: &str) -> Option<Value> {
+    let i = a.params.iter().position(|(k, _)| k == key)?;
+    Some(a.params.remove(i).1)
+}
+
+/// Builds the typed block, or flattens it when its markers do not fit the kind.
+fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mut Vec<String>) {
+    // Markers whose extra keys have no place in the block's printed form stay flat.
+    let clean = |a: &Action| a.extra.is_empty() && !a.no_params;
+    let middle_ok = |a: &Action| {
+        clean(a)
+            && a.output.is_none()
+            && a.params.iter().all(|(k, _)| {
+                k == "GroupingIdentifier"
+                    || k == "WFControlFlowMode"
+                    || (frame.kind == BlockKind::Menu && k == "WFMenuItemTitle")
+            })
+    };
+    let markers_ok = clean(&frame.start)
+        && frame.start.output.is_none()
+        && clean(&end)
+        && frame.segments[1..]
+            .iter()
+            .all(|(m, _)| m.as_ref().is_some_and(middle_ok));
+    let well_formed = markers_ok && match frame.kind {
+        BlockKind::If => frame.segments.len() <= 2,
+        BlockKind::RepeatCount | BlockKind::RepeatEach => frame.segments.len() == 1,
+        BlockKind::Menu => {
+            frame.segments[0].1.is_empty()
+                && frame.segments[1..]
+                    .iter()
+                    .all(|(m, _)| m.as_ref().is_some_and(|m| m.param("WFMenuItemTitle").is_some()))
+        }
+    };
+    if !well_formed {
+        if frame.kind == BlockKind::Menu {
+            warnings.push(format!(
+                "menu (group {}) has actions before its first case or a case without a title; kept as plain actions",
+                frame.group
+            ));
+        }
+        frame.flatten(out);
+        out.push(Stmt::Action(end));
+        return;
+    }
+    let Frame {
+        kind,
+        group,
+        mut start,
+        mut segments,
+    } = frame;
+    strip_block_keys(&mut start);
+    strip_block_keys(&mut end);
+    let stmt = match kind {
+        BlockKind::If => {
+            let mut operands = Vec::new();
+            let mut input = None;
+            let mut op = None;
+            start.params.retain(|(k, v)| {
+                if !CONDITION_KEYS.contains(&k.as_str()) {
+                    return true;
+                }
+                match k.as_str() {
+                    "WFInput" => input = Some(v.clone()),
+                    "WFCondition" => op = Some(v.clone()),
+                    _ => operands.push((k.clone(), v.clone())),
+                }
+                false
+            });
+            let otherwise = if segments.len() == 2 {
+                let (m, body) = segments.pop().expect("two segments");
+                let mut m = m.expect("middle marker");
+                strip_block_keys(&mut m);
+                Some((m, body))
+            } else {
+                None
+            };
+            let then = segments.pop().expect("one segment").1;
+            Stmt::If {
+                cond: Condition {
+                    input,
+                    op,
+                    operands,
+                },
+                then,
+                otherwise,
+                markers: BlockMarkers { group, start, end },
+            }
+        }
+        BlockKind::Menu => {
+            let prompt = take(&mut start, "WFMenuPrompt");
+            let cases: Vec<MenuCase> = segments
+                .into_iter()
+                .skip(1)
+                .map(|(m, body)| {
+                    let mut marker = m.expect("case marker");
+                    strip_block_keys(&mut marker);
+                    let title = take(&mut marker, "WFMenuItemTitle").expect("checked above");
+                    MenuCase {
+                        title,
+                        marker,
+                        body,
+                    }
+                })
+                .collect();
+            // WFMenuItems repeats the case titles; keep it only when it says something else.
+            let titles: Vec<Value> = cases.iter().map(|c| c.title.clone()).collect();
+            let items = match take(&mut start, "WFMenuItems") {
+                None => MenuItems::Absent,
+                Some(Value::Array(items)) if items == titles => MenuItems::FromCases,
+                Some(other) => MenuItems::Other(other),
+            };
+            Stmt::Menu {
+                prompt,
+                items,
+                cases,
+                markers: BlockMarkers { group, start, end },
+            }
+        }
+        BlockKind::RepeatCount => Stmt::RepeatCount {
+            count: take(&mut start, "WFRepeatCount"),
+            body: segments.pop().expect("one segment").1,
+            markers: BlockMarkers { group, start, end },
+        },
+        BlockKind::RepeatEach => Stmt::RepeatEach {
+            items: take(&mut start, "WFInput"),
+            body: segments.pop().expect("one segment").1,
+            markers: BlockMarkers { group, start, end },
+        },
+    };
+    out.push(stmt);
+}
+
+/// Non-block actions: comments and variable setters get their own statements.
+fn simple_stmt(mut a: Action) -> Stmt {
+    if a.extra.is_empty() && !a.no_params {
+        if a.id == ID_COMMENT {
+            if let Some(i) = a
+                .params
+                .iter()
+                .position(|(k, v)| k == "WFCommentActionText" && matches!(v, Value::String(_)))
+            {
+                if let (_, Value::String(text)) = a.params.remove(i) {
+                    return Stmt::Comment { text, action: a };
+                }
+            }
+        }
+        if a.id == ID_SETVAR || a.id == ID_APPENDVAR {
+            if let Some(i) = a
+                .params
+                .iter()
+                .position(|(k, v)| k == "WFVariableName" && matches!(v, Value::String(_)))
+            {
+                if let (_, Value::String(name)) = a.params.remove(i) {
+                    let value = take(&mut a, "WFInput");
+                    return Stmt::SetVariable {
+                        name,
+                        append: a.id == ID_APPENDVAR,
+                        value,
+                        action: a,
+                    };
+                }
+            }
+        }
+    }
+    Stmt::Action(a)
+}

@@ -1,0 +1,190 @@
+//! Identifiers of the DSL: Python's rules, the DSL's reserved words, and the reversible
+//! spelling of action identifiers and Shortcuts names.
+
+/// Python keywords (hard and soft ones that would confuse a reader).
+pub const PY_KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
+    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
+    "while", "with", "yield", "match", "case", "_", "type",
+];
+
+/// Names the DSL gives a meaning of its own; a Shortcuts variable never prints as one.
+pub const RESERVED: &[&str] = &[
+    "action",
+    "action_input",
+    "aggrandize",
+    "ask",
+    "block_result",
+    "clipboard",
+    "coerce_variable",
+    "condition",
+    "current_date",
+    "date",
+    "device_details",
+    "enumerate",
+    "float",
+    "format_date",
+    "get_property",
+    "input",
+    "int",
+    "missing_output",
+    "named",
+    "number",
+    "boolean",
+    "serialized",
+    "plain",
+    "range",
+    "ref",
+    "shortcut_input",
+    "variable",
+    "with_uuid",
+    "__workflow__",
+];
+
+/// Is `s` an identifier CPython accepts (and not a keyword)?
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    if !(first == '_' || unicode_ident::is_xid_start(first)) {
+        return false;
+    }
+    if !chars.all(unicode_ident::is_xid_continue) {
+        return false;
+    }
+    // Python folds identifiers with NFKC; only plain ASCII and characters that are their own
+    // normal form are safe to compare as written. Non-ASCII is accepted when it is not a
+    // compatibility character (approximated by the common ranges used for names).
+    if !s.is_ascii() && s.chars().any(is_compatibility_char) {
+        return false;
+    }
+    !PY_KEYWORDS.contains(&s)
+}
+
+fn is_compatibility_char(c: char) -> bool {
+    matches!(c as u32,
+        0x00AA | 0x00B2..=0x00B5 | 0x00B9..=0x00BA | 0x00BC..=0x00BE
+        | 0x0132..=0x0133 | 0x013F..=0x0140 | 0x0149 | 0x017F
+        | 0x1D2C..=0x1DBF | 0x2070..=0x209F | 0x2100..=0x218F
+        | 0x2460..=0x24FF | 0x2C7C..=0x2C7D | 0x2D6F
+        | 0x3131..=0x318E | 0x3200..=0x33FF
+        | 0xF900..=0xFAFF | 0xFB00..=0xFB4F | 0xFB50..=0xFDFF | 0xFE10..=0xFE6F
+        | 0xFE70..=0xFEFF | 0xFF00..=0xFFEF | 0x1D400..=0x1D7FF | 0x1EE00..=0x1EEFF
+        | 0x1F100..=0x1F1FF | 0x2F800..=0x2FA1F)
+}
+
+/// `is.workflow.actions.downloadurl` → `is_workflow_actions_downloadurl`, when the spelling
+/// can be read back without a catalog: the identifier has no `_` of its own and every part
+/// is a Python identifier.
+pub fn action_function_name(id: &str) -> Option<String> {
+    if id.is_empty() || id.contains('_') || !id.contains('.') {
+        return None;
+    }
+    let name = id.replace('.', "_");
+    (is_identifier(&name) && !RESERVED.contains(&name.as_str())).then_some(name)
+}
+
+/// The inverse of [`action_function_name`].
+pub fn action_id_from_function(name: &str) -> String {
+    name.replace('_', ".")
+}
+
+/// The identifier a Shortcuts name reads as by default: spaces become `_`. Returns `None`
+/// when that spelling would not read back as the same name.
+pub fn spaced_identifier(display: &str) -> Option<String> {
+    if display.contains('_') || display.starts_with(' ') || display.ends_with(' ') {
+        return None;
+    }
+    if display.contains("  ") {
+        return None;
+    }
+    let id = display.replace(' ', "_");
+    is_identifier(&id).then_some(id)
+}
+
+/// A readable identifier for any name (not necessarily reversible).
+pub fn sanitize(display: &str) -> String {
+    let mut out = String::new();
+    for c in display.chars() {
+        if c == '_' || unicode_ident::is_xid_continue(c) && !(out.is_empty() && c.is_ascii_digit())
+        {
+            if c.is_ascii() || !is_compatibility_char(c) {
+                out.push(c);
+                continue;
+            }
+        }
+        if c.is_ascii_digit() && out.is_empty() {
+            out.push_str("v_");
+            out.push(c);
+            continue;
+        }
+        if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    let out = out.trim_end_matches('_').to_string();
+    if out.is_empty() || out.chars().all(|c| c == '_') {
+        return "value".into();
+    }
+    if !is_identifier(&out) {
+        return format!("{out}_");
+    }
+    out
+}
+
+/// Is this identifier one of the magic loop variables (`Repeat_Item`, `Repeat_Index_2`)?
+/// Returns the Shortcuts name it stands for.
+pub fn magic_loop_name(ident: &str) -> Option<String> {
+    for base in ["Repeat_Item", "Repeat_Index"] {
+        if ident == base {
+            return Some(base.replace('_', " "));
+        }
+        if let Some(rest) = ident.strip_prefix(base).and_then(|r| r.strip_prefix('_')) {
+            if !rest.is_empty()
+                && rest.bytes().all(|b| b.is_ascii_digit())
+                && !rest.starts_with('0')
+            {
+                return Some(format!("{} {rest}", base.replace('_', " ")));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers() {
+        assert!(is_identifier("Request_Body"));
+        assert!(is_identifier("变量"));
+        assert!(!is_identifier("Show-text"));
+        assert!(!is_identifier("class"));
+        assert!(!is_identifier("1abc"));
+        assert!(!is_identifier("ﬁle"));
+    }
+
+    #[test]
+    fn action_names_round_trip() {
+        let id = "is.workflow.actions.downloadurl";
+        let f = action_function_name(id).unwrap();
+        assert_eq!(f, "is_workflow_actions_downloadurl");
+        assert_eq!(action_id_from_function(&f), id);
+        assert_eq!(action_function_name("com.appliedphasor.working-copy.OpenIntent"), None);
+        assert_eq!(action_function_name("com.foo.bar_baz"), None);
+    }
+
+    #[test]
+    fn spaced() {
+        assert_eq!(spaced_identifier("Contents of URL").as_deref(), Some("Contents_of_URL"));
+        assert_eq!(spaced_identifier("my_var"), None);
+        assert_eq!(sanitize("Contents of URL!"), "Contents_of_URL");
+        assert_eq!(sanitize("1st"), "v_1st");
+        assert_eq!(sanitize("***"), "value");
+        assert_eq!(magic_loop_name("Repeat_Item_2").as_deref(), Some("Repeat Item 2"));
+        assert_eq!(magic_loop_name("Repeat_Items"), None);
+    }
+}
