@@ -369,10 +369,370 @@ fn decode_lzfse(data: &[u8], raw: u32, offset: usize, out: &mut Vec<u8>) -> Resu
         })?;
     let got = out.len() - start;
     if got != raw as usize {
+        let relation = if got > raw as usize {
+            "more than"
+        } else {
+            "only"
+        };
         return Err(AeaError::Lzfse {
             offset,
-            message: format!("decoded {got} bytes, the segment header claims {raw}"),
+            message: format!("decoded {relation} {raw} bytes, the size the segment header claims"),
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An Apple Archive entry with a path and, optionally, a data blob. Carries a few
+    /// other field kinds so that the parser must step over them.
+    pub(crate) fn aa_entry(path: &str, data: Option<&[u8]>) -> Vec<u8> {
+        let mut h = b"AA01\0\0".to_vec();
+        h.extend_from_slice(b"TYP1F");
+        h.extend_from_slice(b"PATP");
+        h.extend_from_slice(&(path.len() as u16).to_le_bytes());
+        h.extend_from_slice(path.as_bytes());
+        h.extend_from_slice(b"MOD2\xa4\x01");
+        h.extend_from_slice(b"MTMT");
+        h.extend_from_slice(&[7u8; 12]);
+        if let Some(d) = data {
+            h.extend_from_slice(b"DATB");
+            h.extend_from_slice(&(d.len() as u32).to_le_bytes());
+        }
+        let n = h.len() as u16;
+        h[4..6].copy_from_slice(&n.to_le_bytes());
+        if let Some(d) = data {
+            h.extend_from_slice(d);
+        }
+        h
+    }
+
+    fn archive(wflow: &[u8]) -> Vec<u8> {
+        let mut a = aa_entry("", None);
+        a.extend(aa_entry("Shortcut.wflow", Some(wflow)));
+        a
+    }
+
+    fn auth_plist() -> Vec<u8> {
+        let mut d = plist::Dictionary::new();
+        let certs = vec![plist::Value::Data(vec![1, 2]), plist::Value::Data(vec![3])];
+        d.insert("AppleIDCertificateChain".into(), plist::Value::Array(certs));
+        d.insert("SigningPublicKey".into(), plist::Value::Data(vec![4; 65]));
+        let mut out = Vec::new();
+        plist::Value::Dictionary(d)
+            .to_writer_binary(&mut out)
+            .unwrap();
+        out
+    }
+
+    fn root(raw_size: u64, segment_size: u32, spc: u32, compression: u8, sum: u8) -> RootHeader {
+        RootHeader {
+            raw_size,
+            container_size: 0,
+            segment_size,
+            segments_per_cluster: spc,
+            compression,
+            checksum_kind: sum,
+        }
+    }
+
+    /// Everything up to and including the first-cluster MAC, then `body`.
+    fn file(auth: &[u8], rh: &RootHeader, body: &[u8]) -> Vec<u8> {
+        let mut f = b"AEA1\0\0\0\0".to_vec();
+        f.extend_from_slice(&(auth.len() as u32).to_le_bytes());
+        f.extend_from_slice(auth);
+        f.extend_from_slice(&[0xAB; PRE_ROOT_LEN]);
+        f.extend_from_slice(&rh.raw_size.to_le_bytes());
+        f.extend_from_slice(&rh.container_size.to_le_bytes());
+        f.extend_from_slice(&rh.segment_size.to_le_bytes());
+        f.extend_from_slice(&rh.segments_per_cluster.to_le_bytes());
+        f.push(rh.compression);
+        f.push(rh.checksum_kind);
+        f.extend_from_slice(&[0; ROOT_HEADER_LEN - 26]);
+        f.extend_from_slice(&[0xCD; MAC_LEN]);
+        f.extend_from_slice(body);
+        f
+    }
+
+    /// One cluster: `spc` segment headers (unused ones zero), MACs, then segment data.
+    fn cluster(rh: &RootHeader, segments: &[(u32, &[u8])]) -> Vec<u8> {
+        let sum = checksum_len(rh.checksum_kind, 0).unwrap() as usize;
+        let mut c = Vec::new();
+        for i in 0..rh.segments_per_cluster as usize {
+            let (raw, stored) = segments.get(i).map_or((0, 0), |s| (s.0, s.1.len() as u32));
+            c.extend_from_slice(&raw.to_le_bytes());
+            c.extend_from_slice(&stored.to_le_bytes());
+            c.extend(std::iter::repeat(0x11).take(sum));
+        }
+        c.extend_from_slice(&[0x22; MAC_LEN]);
+        c.extend(std::iter::repeat(0x33).take(MAC_LEN * rh.segments_per_cluster as usize));
+        for s in segments {
+            c.extend_from_slice(s.1);
+        }
+        c
+    }
+
+    fn limits() -> Limits {
+        Limits::default()
+    }
+
+    #[test]
+    fn truncated_header() {
+        let e = read(b"AEA1\0\0", &limits()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                AeaError::Truncated {
+                    what: "profile id",
+                    offset: 4,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn not_aea() {
+        let e = read(b"bplist00", &limits()).unwrap_err();
+        assert!(matches!(e, AeaError::BadMagic(_)), "{e:?}");
+    }
+
+    #[test]
+    fn profile_1_is_encrypted() {
+        let mut f = file(&[], &root(0, 1, 1, b'-', 0), &[]);
+        f[4] = 1;
+        let e = read(&f, &limits()).unwrap_err();
+        assert!(matches!(e, AeaError::Encrypted { profile: 1 }), "{e:?}");
+        assert!(e.to_string().contains("profile 1"));
+    }
+
+    #[test]
+    fn auth_size_larger_than_file() {
+        let mut f = b"AEA1\0\0\0\0".to_vec();
+        f.extend_from_slice(&u32::MAX.to_le_bytes());
+        f.extend_from_slice(&[0; 100]);
+        let e = read(&f, &limits()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                AeaError::Truncated { what: "auth data", offset: 12, need, have: 100 }
+                    if need == u64::from(u32::MAX)
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn bad_auth_plist() {
+        let f = file(b"not a plist", &root(0, 1, 1, b'-', 0), &[]);
+        let e = read(&f, &limits()).unwrap_err();
+        assert!(matches!(e, AeaError::AuthData { offset: 12, .. }), "{e:?}");
+    }
+
+    #[test]
+    fn raw_size_of_4_gb_is_refused() {
+        let rh = root(4 << 30, 1 << 20, 1, b'e', 2);
+        let f = file(&[], &rh, &cluster(&rh, &[(1 << 20, &[0; 16])]));
+        let e = read(&f, &limits()).unwrap_err();
+        assert!(
+            matches!(e, AeaError::TooLarge { claimed, .. } if claimed == 4 << 30),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn expansion_ratio_is_enforced() {
+        let rh = root(10_000, 1 << 20, 1, b'e', 0);
+        let f = file(&[], &rh, &cluster(&rh, &[(10_000, &[0; 16])]));
+        let tight = Limits {
+            max_expansion_ratio: 2,
+            ..Limits::default()
+        };
+        let e = read(&f, &tight).unwrap_err();
+        assert!(
+            matches!(e, AeaError::TooLarge { limit, .. } if limit == 2 * f.len() as u64),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn uncompressed_segment_happy_path() {
+        let payload = archive(b"bplist00-ish");
+        let rh = root(payload.len() as u64, 1 << 20, 4, b'-', 2);
+        let body = cluster(&rh, &[(payload.len() as u32, &payload)]);
+        let f = file(&auth_plist(), &rh, &body);
+        let got = read(&f, &limits()).unwrap();
+        assert_eq!(got.wflow, b"bplist00-ish");
+        assert_eq!(got.root_header, rh);
+        assert_eq!(
+            got.metadata(),
+            vec![
+                ("signer".to_string(), "contact".to_string()),
+                ("certificates".to_string(), "2".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn several_clusters_and_checksum_kinds() {
+        let payload = archive(&[0x5A; 300]);
+        for sum in [0u8, 1, 2] {
+            // Two segments per cluster of at most 64 bytes: several clusters.
+            let rh = root(payload.len() as u64, 64, 2, b'e', sum);
+            let chunks: Vec<&[u8]> = payload.chunks(64).collect();
+            let mut body = Vec::new();
+            for pair in chunks.chunks(2) {
+                let segs: Vec<(u32, &[u8])> = pair.iter().map(|c| (c.len() as u32, *c)).collect();
+                body.extend(cluster(&rh, &segs));
+            }
+            let got = read(&file(&[], &rh, &body), &limits()).unwrap();
+            assert_eq!(got.wflow, vec![0x5A; 300], "checksum kind {sum}");
+            assert_eq!(got.metadata()[0].1, "unknown");
+        }
+    }
+
+    #[test]
+    fn lzfse_segment() {
+        let payload = archive(&b"abcabcabc".repeat(500));
+        let mut enc = Vec::new();
+        lzfse_rust::encode_bytes(&payload, &mut enc).unwrap();
+        assert!(enc.len() < payload.len());
+        let rh = root(payload.len() as u64, 1 << 20, 1, b'e', 2);
+        let f = file(&[], &rh, &cluster(&rh, &[(payload.len() as u32, &enc)]));
+        let got = read(&f, &limits()).unwrap();
+        assert_eq!(got.wflow, b"abcabcabc".repeat(500));
+    }
+
+    #[test]
+    fn lzfse_output_beyond_segment_claim_is_refused() {
+        // 1 MiB of zeros compresses to a few bytes; the header claims only 100.
+        let mut enc = Vec::new();
+        lzfse_rust::encode_bytes(&vec![0u8; 1 << 20], &mut enc).unwrap();
+        let rh = root(100, 1 << 20, 1, b'e', 0);
+        let f = file(&[], &rh, &cluster(&rh, &[(100, &enc)]));
+        let e = read(&f, &limits()).unwrap_err();
+        assert!(matches!(e, AeaError::Lzfse { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn corrupt_lzfse_is_an_error() {
+        let rh = root(100, 1 << 20, 1, b'e', 0);
+        let f = file(&[], &rh, &cluster(&rh, &[(100, b"bvx2garbagegarbage")]));
+        let e = read(&f, &limits()).unwrap_err();
+        assert!(matches!(e, AeaError::Lzfse { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn unsupported_compression_names_the_byte() {
+        let rh = root(4, 1 << 20, 1, b'z', 0);
+        let f = file(&[], &rh, &cluster(&rh, &[(4, b"abcd")]));
+        let e = read(&f, &limits()).unwrap_err();
+        assert!(matches!(e, AeaError::UnsupportedCompression(b'z')), "{e:?}");
+        assert!(e.to_string().contains("'z'"));
+    }
+
+    #[test]
+    fn unsupported_checksum() {
+        let rh = root(4, 1 << 20, 1, b'-', 9);
+        let e = read(&file(&[], &rh, &[]), &limits()).unwrap_err();
+        assert!(
+            matches!(e, AeaError::UnsupportedChecksum { kind: 9, .. }),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn huge_segments_per_cluster_is_truncated_not_allocated() {
+        let rh = root(4, 1 << 20, u32::MAX, b'-', 2);
+        let e = read(&file(&[], &rh, &[0; 64]), &limits()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                AeaError::Truncated {
+                    what: "cluster header",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn segment_beyond_raw_size() {
+        let rh = root(4, 1 << 20, 1, b'-', 0);
+        let f = file(&[], &rh, &cluster(&rh, &[(8, b"abcdefgh")]));
+        let e = read(&f, &limits()).unwrap_err();
+        assert!(matches!(e, AeaError::BadSegment { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn segment_data_beyond_file() {
+        let rh = root(4, 1 << 20, 1, b'-', 0);
+        let mut body = cluster(&rh, &[(4, b"abcd")]);
+        body.truncate(body.len() - 2);
+        let e = read(&file(&[], &rh, &body), &limits()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                AeaError::Truncated {
+                    what: "segment data",
+                    need: 4,
+                    have: 2,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn empty_clusters_do_not_loop() {
+        let rh = root(4, 1 << 20, 1, b'-', 0);
+        let e = read(&file(&[], &rh, &cluster(&rh, &[])), &limits()).unwrap_err();
+        assert!(matches!(e, AeaError::BadSegment { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn stored_differs_without_compression() {
+        let rh = root(8, 1 << 20, 1, b'-', 0);
+        let f = file(&[], &rh, &cluster(&rh, &[(8, b"abcd")]));
+        let e = read(&f, &limits()).unwrap_err();
+        assert!(matches!(e, AeaError::BadSegment { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn no_workflow_entry() {
+        let payload = aa_entry("Other.plist", Some(b"x"));
+        let rh = root(payload.len() as u64, 1 << 20, 1, b'-', 0);
+        let f = file(&[], &rh, &cluster(&rh, &[(payload.len() as u32, &payload)]));
+        let e = read(&f, &limits()).unwrap_err();
+        assert!(matches!(e, AeaError::NoWorkflow), "{e:?}");
+    }
+
+    #[test]
+    fn bad_archive() {
+        let payload = b"AA02\x06\0".to_vec();
+        let rh = root(payload.len() as u64, 1 << 20, 1, b'-', 0);
+        let f = file(&[], &rh, &cluster(&rh, &[(payload.len() as u32, &payload)]));
+        let e = read(&f, &limits()).unwrap_err();
+        assert!(matches!(e, AeaError::Archive(_)), "{e:?}");
+    }
+
+    #[test]
+    fn every_truncation_is_an_error_not_a_panic() {
+        let payload = archive(b"bplist00-ish");
+        let rh = root(payload.len() as u64, 1 << 20, 2, b'-', 1);
+        let f = file(
+            &auth_plist(),
+            &rh,
+            &cluster(&rh, &[(payload.len() as u32, &payload)]),
+        );
+        for n in 0..f.len() {
+            assert!(read(&f[..n], &limits()).is_err(), "prefix of {n} bytes");
+        }
+        assert!(read(&f, &limits()).is_ok());
+    }
 }
