@@ -369,15 +369,12 @@ fn decode_lzfse(data: &[u8], raw: u32, offset: usize, out: &mut Vec<u8>) -> Resu
         })?;
     let got = out.len() - start;
     if got != raw as usize {
-        let relation = if got > raw as usize {
-            "more than"
+        let message = if got > raw as usize {
+            format!("decodes to more than the {raw} bytes the segment header claims")
         } else {
-            "only"
+            format!("decodes to {got} bytes, the segment header claims {raw}")
         };
-        return Err(AeaError::Lzfse {
-            offset,
-            message: format!("decoded {relation} {raw} bytes, the size the segment header claims"),
-        });
+        return Err(AeaError::Lzfse { offset, message });
     }
     Ok(())
 }

@@ -244,3 +244,170 @@ fn field_desc(key: &[u8], kind: u8, what: &str) -> String {
         char::from(kind)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds an entry from (key+type, value bytes) fields and the blobs that follow.
+    fn entry(fields: &[(&[u8; 4], Vec<u8>)], blobs: &[&[u8]]) -> Vec<u8> {
+        let mut h = b"AA01\0\0".to_vec();
+        for (k, v) in fields {
+            h.extend_from_slice(*k);
+            h.extend_from_slice(v);
+        }
+        let n = h.len() as u16;
+        h[4..6].copy_from_slice(&n.to_le_bytes());
+        for b in blobs {
+            h.extend_from_slice(b);
+        }
+        h
+    }
+
+    fn pat(p: &str) -> Vec<u8> {
+        let mut v = (p.len() as u16).to_le_bytes().to_vec();
+        v.extend_from_slice(p.as_bytes());
+        v
+    }
+
+    #[test]
+    fn every_field_type_is_stepped_over() {
+        let fields: Vec<(&[u8; 4], Vec<u8>)> = vec![
+            (b"TYP1", b"F".to_vec()),
+            (b"PATP", pat("Shortcut.wflow")),
+            (b"FLG*", vec![]),
+            (b"UID2", vec![0; 2]),
+            (b"GID4", vec![0; 4]),
+            (b"INO8", vec![0; 8]),
+            (b"XATA", 3u16.to_le_bytes().to_vec()),
+            (b"CKSF", vec![0; 4]),
+            (b"SH1G", vec![0; 20]),
+            (b"SH2H", vec![0; 32]),
+            (b"SH3I", vec![0; 48]),
+            (b"SH5J", vec![0; 64]),
+            (b"MTMS", vec![0; 8]),
+            (b"CTMT", vec![0; 12]),
+            (b"DATC", 5u64.to_le_bytes().to_vec()),
+            (b"ACLB", 2u32.to_le_bytes().to_vec()),
+        ];
+        // Blobs in field order: XAT (3), DAT (5), ACL (2).
+        let a = entry(&fields, &[b"xat", b"hello", b"ac"]);
+        assert_eq!(
+            find_file(&a, "Shortcut.wflow").unwrap(),
+            Some(&b"hello"[..])
+        );
+    }
+
+    #[test]
+    fn finds_the_entry_after_others() {
+        let mut a = entry(&[(b"TYP1", b"D".to_vec()), (b"PATP", pat(""))], &[]);
+        a.extend(entry(
+            &[(b"PATP", pat("a")), (b"DATA", 1u16.to_le_bytes().to_vec())],
+            &[b"1"],
+        ));
+        a.extend(entry(
+            &[
+                (b"PATP", pat("Shortcut.wflow")),
+                (b"DATB", 2u32.to_le_bytes().to_vec()),
+            ],
+            &[b"22"],
+        ));
+        assert_eq!(find_file(&a, "Shortcut.wflow").unwrap(), Some(&b"22"[..]));
+        assert_eq!(find_file(&a, "missing").unwrap(), None);
+        assert_eq!(entries(&a).count(), 3);
+    }
+
+    #[test]
+    fn empty_archive_has_no_file() {
+        assert_eq!(find_file(&[], "Shortcut.wflow").unwrap(), None);
+    }
+
+    #[test]
+    fn entry_without_dat() {
+        let a = entry(&[(b"PATP", pat("Shortcut.wflow"))], &[]);
+        let e = find_file(&a, "Shortcut.wflow").unwrap_err();
+        assert!(e.message.contains("no DAT"), "{e}");
+    }
+
+    #[test]
+    fn blob_overrunning_the_archive() {
+        let a = entry(
+            &[
+                (b"PATP", pat("x")),
+                (b"DATC", u64::MAX.to_le_bytes().to_vec()),
+            ],
+            &[b"abc"],
+        );
+        let e = find_file(&a, "x").unwrap_err();
+        assert_eq!(e.offset, 6 + 4 + 3);
+        assert!(e.message.contains("overruns the archive"), "{e}");
+    }
+
+    #[test]
+    fn header_size_too_small_or_too_large() {
+        let e = find_file(b"AA01\x02\0", "x").unwrap_err();
+        assert!(e.message.contains("too small"), "{e}");
+        let e = find_file(b"AA01\xff\0abc", "x").unwrap_err();
+        assert!(e.message.contains("exceeds"), "{e}");
+        let e = find_file(b"AA01", "x").unwrap_err();
+        assert!(e.message.contains("truncated entry header"), "{e}");
+    }
+
+    #[test]
+    fn bad_magic() {
+        let e = find_file(b"AA02\x06\0", "x").unwrap_err();
+        assert_eq!(e.offset, 0);
+        assert!(e.message.contains("expected AA01"), "{e}");
+    }
+
+    #[test]
+    fn unknown_field_type() {
+        let a = entry(&[(b"XYZ?", vec![])], &[]);
+        let e = find_file(&a, "x").unwrap_err();
+        assert_eq!(e.offset, 6);
+        assert!(e.message.contains("unknown type"), "{e}");
+    }
+
+    #[test]
+    fn string_overrunning_the_header() {
+        // The PAT claims 50 bytes but the header ends after 3.
+        let a = entry(&[(b"PATP", [50u8, 0, b'a', b'b', b'c'].to_vec())], &[]);
+        let e = find_file(&a, "x").unwrap_err();
+        assert!(e.message.contains("overruns header"), "{e}");
+    }
+
+    #[test]
+    fn truncated_fixed_field_and_key() {
+        let a = entry(&[(b"SH2H", vec![0; 10])], &[]);
+        assert!(find_file(&a, "x")
+            .unwrap_err()
+            .message
+            .contains("truncated"));
+        let mut a = entry(&[(b"TYP1", b"F".to_vec())], &[]);
+        a.extend_from_slice(b"PA");
+        let n = a.len() as u16;
+        a[4..6].copy_from_slice(&n.to_le_bytes());
+        assert!(find_file(&a, "x")
+            .unwrap_err()
+            .message
+            .contains("field key"));
+    }
+
+    #[test]
+    fn every_prefix_is_safe() {
+        let a = entry(
+            &[
+                (b"PATP", pat("Shortcut.wflow")),
+                (b"DATB", 4u32.to_le_bytes().to_vec()),
+            ],
+            &[b"data"],
+        );
+        for n in 0..a.len() {
+            // Either an error or "not found"; never a panic, never a wrong blob.
+            assert_ne!(
+                find_file(&a[..n], "Shortcut.wflow").ok().flatten(),
+                Some(&b"data"[..])
+            );
+        }
+    }
+}
