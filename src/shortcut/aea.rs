@@ -461,10 +461,13 @@ mod tests {
             let (raw, stored) = segments.get(i).map_or((0, 0), |s| (s.0, s.1.len() as u32));
             c.extend_from_slice(&raw.to_le_bytes());
             c.extend_from_slice(&stored.to_le_bytes());
-            c.extend(std::iter::repeat(0x11).take(sum));
+            c.extend(std::iter::repeat_n(0x11, sum));
         }
         c.extend_from_slice(&[0x22; MAC_LEN]);
-        c.extend(std::iter::repeat(0x33).take(MAC_LEN * rh.segments_per_cluster as usize));
+        c.extend(std::iter::repeat_n(
+            0x33,
+            MAC_LEN * rh.segments_per_cluster as usize,
+        ));
         for s in segments {
             c.extend_from_slice(s.1);
         }
