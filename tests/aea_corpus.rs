@@ -45,8 +45,8 @@ fn corpus_dir() -> Option<PathBuf> {
     dir.join("manifest.tsv").is_file().then_some(dir)
 }
 
-/// (file, expected wflow) paths for every row with a `decoded_wflow`.
-fn signed_rows(corpus: &Path) -> Vec<(PathBuf, PathBuf)> {
+/// (file, expected wflow, format) for every row with a `decoded_wflow`.
+fn signed_rows(corpus: &Path) -> Vec<(PathBuf, PathBuf, String)> {
     let manifest = std::fs::read_to_string(corpus.join("manifest.tsv")).expect("read manifest");
     let mut lines = manifest.lines();
     let header = split_tsv(lines.next().expect("manifest header"));
@@ -56,12 +56,15 @@ fn signed_rows(corpus: &Path) -> Vec<(PathBuf, PathBuf)> {
             .position(|h| h == name)
             .unwrap_or_else(|| panic!("manifest has no {name} column"))
     };
-    let (relpath, decoded) = (col("relpath"), col("decoded_wflow"));
+    let (relpath, decoded, format) = (col("relpath"), col("decoded_wflow"), col("format"));
     lines
         .filter(|l| !l.is_empty())
         .map(split_tsv)
         .filter(|f| f.get(decoded).is_some_and(|d| !d.is_empty()))
-        .map(|f| (corpus.join(&f[relpath]), corpus.join(&f[decoded])))
+        .map(|f| {
+            let fmt = f[format].clone();
+            (corpus.join(&f[relpath]), corpus.join(&f[decoded]), fmt)
+        })
         .collect()
 }
 
@@ -75,11 +78,23 @@ fn signed_files_yield_decoded_wflow() {
     let limits = Limits::default();
     let mut ok = 0;
     let mut failures = Vec::new();
-    for (file, expected) in &rows {
+    for (file, expected, format) in &rows {
         let bytes = std::fs::read(file).expect("read signed file");
         let want = std::fs::read(expected).expect("read decoded wflow");
         match wfc::shortcut::aea::read(&bytes, &limits) {
-            Ok(f) if f.wflow == want => ok += 1,
+            Ok(f) if f.wflow == want => {
+                // The manifest's format says which kind of signer to expect.
+                let signer = format.strip_prefix("aea1-signed-").unwrap_or("?");
+                let meta = f.metadata();
+                assert_eq!(
+                    meta[0],
+                    ("signer".into(), signer.into()),
+                    "{}",
+                    file.display()
+                );
+                assert_ne!(meta[1].1, "0", "{}: no certificates", file.display());
+                ok += 1;
+            }
             Ok(f) => failures.push(format!(
                 "{}: wflow differs ({} bytes, expected {})",
                 file.display(),
@@ -107,7 +122,7 @@ fn signed_files_read_as_workflows() {
     let limits = Limits::default();
     let mut ok = 0;
     let mut failures = Vec::new();
-    for (file, _) in &rows {
+    for (file, _, _) in &rows {
         let bytes = std::fs::read(file).expect("read signed file");
         match wfc::shortcut::read_bytes(&bytes, &limits) {
             Ok(loaded) if loaded.plist.contains_key("WFWorkflowActions") => {
