@@ -36,7 +36,10 @@ pub struct Provenance {
 pub enum Stmt {
     Action(Action),
     /// `is.workflow.actions.comment`; the action keeps any other parameters.
-    Comment { text: String, action: Action },
+    Comment {
+        text: String,
+        action: Action,
+    },
     /// `is.workflow.actions.setvariable` (append = false) or `appendvariable`.
     SetVariable {
         name: String,
@@ -180,7 +183,10 @@ pub enum Value {
     /// `WFDictionaryFieldValue` in its usual shape.
     DictField(Vec<DictItem>),
     /// Any other `{Value: ..., WFSerializationType: kind}`; `value` is lifted recursively.
-    Serialized { kind: String, value: Box<Value> },
+    Serialized {
+        kind: String,
+        value: Box<Value>,
+    },
 }
 
 /// A piece of text: literal runs and variables, in order. Offsets are not stored: they are
@@ -244,7 +250,10 @@ pub enum Var {
     },
     /// `Variable` with `VariableName` (also the magic `Repeat Item`, `Repeat Index`).
     /// `uuid` is the optional `VariableUUID` newer files write.
-    Named { name: String, uuid: Option<String> },
+    Named {
+        name: String,
+        uuid: Option<String>,
+    },
     /// `ExtensionInput`: the shortcut's input.
     ShortcutInput,
     /// `Input`: the input of the action that holds the reference.
@@ -252,7 +261,9 @@ pub enum Var {
     Clipboard,
     CurrentDate,
     /// `Ask`, with its optional `Prompt`.
-    Ask { prompt: Option<String> },
+    Ask {
+        prompt: Option<String>,
+    },
     DeviceDetails,
 }
 

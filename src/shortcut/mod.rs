@@ -3,6 +3,7 @@
 //! The container is detected from the first bytes, never from the file name.
 
 pub mod aea;
+mod apple_archive;
 pub mod icloud;
 mod json;
 
@@ -159,7 +160,12 @@ fn xml_error_position(bytes: &[u8], e: &plist::Error) -> String {
         if let Ok(off) = digits.parse::<usize>() {
             let off = off.min(bytes.len());
             let line = bytes[..off].iter().filter(|&&b| b == b'\n').count() + 1;
-            let col = off - bytes[..off].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+            let col = off
+                - bytes[..off]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |p| p + 1)
+                + 1;
             return format!("{msg} (line {line}, column {col})");
         }
     }
