@@ -68,7 +68,10 @@ pub fn collect_inputs(args: &[String]) -> (Vec<Input>, Vec<(String, String)>, us
         let p = Path::new(a);
         if p.is_dir() {
             let mut found: Vec<(PathBuf, PathBuf)> = Vec::new();
-            for entry in walkdir::WalkDir::new(p).follow_links(true).sort_by_file_name() {
+            for entry in walkdir::WalkDir::new(p)
+                .follow_links(true)
+                .sort_by_file_name()
+            {
                 match entry {
                     Ok(e) if e.file_type().is_file() => {
                         if looks_like_shortcut(e.path()) {
@@ -85,7 +88,11 @@ pub fn collect_inputs(args: &[String]) -> (Vec<Input>, Vec<(String, String)>, us
                     )),
                 }
             }
-            inputs.extend(found.into_iter().map(|(path, rel)| Input::File { path, rel }));
+            inputs.extend(
+                found
+                    .into_iter()
+                    .map(|(path, rel)| Input::File { path, rel }),
+            );
         } else {
             let rel = PathBuf::from(p.file_name().unwrap_or(p.as_os_str()));
             inputs.push(Input::File {

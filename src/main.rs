@@ -9,7 +9,11 @@ use wfc::convert::{self, Outcome};
 use wfc::limits::Limits;
 
 #[derive(Parser)]
-#[command(name = "wfc", version, about = "Apple Shortcuts as WorkflowBench-style Python")]
+#[command(
+    name = "wfc",
+    version,
+    about = "Apple Shortcuts as WorkflowBench-style Python"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -64,7 +68,12 @@ fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-fn convert_cmd(paths: &[String], output: Option<&Path>, format: Format, jobs: Option<usize>) -> Result<i32> {
+fn convert_cmd(
+    paths: &[String],
+    output: Option<&Path>,
+    format: Format,
+    jobs: Option<usize>,
+) -> Result<i32> {
     if let Some(j) = jobs {
         rayon::ThreadPoolBuilder::new()
             .num_threads(j.max(1))
@@ -137,7 +146,8 @@ fn write_outputs(outcomes: &[Outcome], output: Option<&Path>, format: Format) ->
         Format::Jsonl => {
             let mut w: Box<dyn Write> = match output {
                 Some(p) => Box::new(std::io::BufWriter::new(
-                    std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+                    std::fs::File::create(p)
+                        .with_context(|| format!("creating {}", p.display()))?,
                 )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
@@ -188,4 +198,3 @@ fn write_outputs(outcomes: &[Outcome], output: Option<&Path>, format: Format) ->
     }
     Ok(())
 }
-

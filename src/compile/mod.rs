@@ -22,7 +22,10 @@ pub fn compile(wf: &Workflow) -> Dictionary {
         // Keep WFWorkflowActions where files usually have it: in key order of the source is
         // unknown, so put it after the keys that sort before it.
         if !placed && k.as_str() > "WFWorkflowActions" {
-            d.insert("WFWorkflowActions".into(), P::Array(std::mem::take(&mut actions)));
+            d.insert(
+                "WFWorkflowActions".into(),
+                P::Array(std::mem::take(&mut actions)),
+            );
             placed = true;
         }
         d.insert(k.clone(), to_plist(v));
@@ -222,7 +225,11 @@ fn int(i: i128) -> P {
         P::Integer(x.into())
     } else {
         // Out of plist range: only reachable from hand-written DSL; saturate visibly.
-        P::Integer(if i < 0 { i64::MIN.into() } else { u64::MAX.into() })
+        P::Integer(if i < 0 {
+            i64::MIN.into()
+        } else {
+            u64::MAX.into()
+        })
     }
 }
 
@@ -328,7 +335,10 @@ fn aggr_dict(a: &Aggr) -> P {
     match a {
         Aggr::DictKey(k) => {
             put("DictionaryKey", P::String(k.clone()));
-            put("Type", P::String("WFDictionaryValueVariableAggrandizement".into()));
+            put(
+                "Type",
+                P::String("WFDictionaryValueVariableAggrandizement".into()),
+            );
         }
         Aggr::Coerce(c) => {
             put("CoercionItemClass", P::String(c.clone()));
@@ -369,7 +379,10 @@ fn dict_items(items: &[DictItem]) -> P {
             };
             let mut d = Dictionary::new();
             d.insert("WFItemType".into(), P::Integer(ty.into()));
-            d.insert("WFKey".into(), wrap("WFTextTokenString", text_value(&it.key)));
+            d.insert(
+                "WFKey".into(),
+                wrap("WFTextTokenString", text_value(&it.key)),
+            );
             d.insert("WFValue".into(), value);
             P::Dictionary(d)
         })

@@ -3,10 +3,10 @@
 
 /// Python keywords (hard and soft ones that would confuse a reader).
 pub const PY_KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
-    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-    "while", "with", "yield", "match", "case", "_", "type",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield", "match", "case", "_", "type",
 ];
 
 /// Names the DSL gives a meaning of its own; a Shortcuts variable never prints as one.
@@ -48,21 +48,27 @@ pub fn is_identifier(s: &str) -> bool {
     let Some(first) = chars.next() else {
         return false;
     };
-    if !(first == '_' || unicode_ident::is_xid_start(first)) {
-        return false;
-    }
-    if !chars.all(unicode_ident::is_xid_continue) {
-        return false;
-    }
-    // Python folds identifiers with NFKC; only plain ASCII and characters that are their own
-    // normal form are safe to compare as written. Non-ASCII is accepted when it is not a
-    // compatibility character (approximated by the common ranges used for names).
-    if !s.is_ascii() && s.chars().any(is_compatibility_char) {
-        return false;
-    }
-    !PY_KEYWORDS.contains(&s)
+    id_char(first, true) && chars.all(|c| id_char(c, false)) && !PY_KEYWORDS.contains(&s)
 }
 
+/// May `c` stand in an identifier (`first`: at its start)? Python folds identifiers with
+/// NFKC and rejects some characters Unicode calls identifier characters (variation
+/// selectors, joiners); those are refused here so that names compare as written.
+fn id_char(c: char, first: bool) -> bool {
+    if c.is_ascii() {
+        return c == '_' || c.is_ascii_alphabetic() || (!first && c.is_ascii_digit());
+    }
+    let ok = if first {
+        unicode_ident::is_xid_start(c)
+    } else {
+        unicode_ident::is_xid_continue(c)
+    };
+    ok && !is_compatibility_char(c)
+        && !matches!(c as u32, 0x180B..=0x180F | 0x200B..=0x200F | 0xFE00..=0xFE0F | 0xE0100..=0xE01EF)
+}
+
+/// Characters NFKC changes (approximated by the blocks that hold them): Python would read
+/// an identifier holding one as a different name.
 fn is_compatibility_char(c: char) -> bool {
     matches!(c as u32,
         0x00AA | 0x00B2..=0x00B5 | 0x00B9..=0x00BA | 0x00BC..=0x00BE
@@ -104,34 +110,28 @@ pub fn spaced_identifier(display: &str) -> Option<String> {
     is_identifier(&id).then_some(id)
 }
 
-/// A readable identifier for any name (not necessarily reversible).
+/// A readable identifier for any name (not necessarily reversible): runs of characters
+/// Python refuses become one `_`.
 pub fn sanitize(display: &str) -> String {
     let mut out = String::new();
     for c in display.chars() {
-        if c == '_' || unicode_ident::is_xid_continue(c) && !(out.is_empty() && c.is_ascii_digit())
-        {
-            if c.is_ascii() || !is_compatibility_char(c) {
-                out.push(c);
-                continue;
-            }
-        }
-        if c.is_ascii_digit() && out.is_empty() {
+        if id_char(c, out.is_empty()) {
+            out.push(c);
+        } else if out.is_empty() && id_char(c, false) {
             out.push_str("v_");
             out.push(c);
-            continue;
-        }
-        if !out.ends_with('_') && !out.is_empty() {
+        } else if !out.is_empty() && !out.ends_with('_') {
             out.push('_');
         }
     }
-    let out = out.trim_end_matches('_').to_string();
-    if out.is_empty() || out.chars().all(|c| c == '_') {
+    let out = out.trim_end_matches('_');
+    if out.is_empty() {
         return "value".into();
     }
-    if !is_identifier(&out) {
+    if PY_KEYWORDS.contains(&out) {
         return format!("{out}_");
     }
-    out
+    out.to_string()
 }
 
 /// Is this identifier one of the magic loop variables (`Repeat_Item`, `Repeat_Index_2`)?
@@ -173,18 +173,27 @@ mod tests {
         let f = action_function_name(id).unwrap();
         assert_eq!(f, "is_workflow_actions_downloadurl");
         assert_eq!(action_id_from_function(&f), id);
-        assert_eq!(action_function_name("com.appliedphasor.working-copy.OpenIntent"), None);
+        assert_eq!(
+            action_function_name("com.appliedphasor.working-copy.OpenIntent"),
+            None
+        );
         assert_eq!(action_function_name("com.foo.bar_baz"), None);
     }
 
     #[test]
     fn spaced() {
-        assert_eq!(spaced_identifier("Contents of URL").as_deref(), Some("Contents_of_URL"));
+        assert_eq!(
+            spaced_identifier("Contents of URL").as_deref(),
+            Some("Contents_of_URL")
+        );
         assert_eq!(spaced_identifier("my_var"), None);
         assert_eq!(sanitize("Contents of URL!"), "Contents_of_URL");
         assert_eq!(sanitize("1st"), "v_1st");
         assert_eq!(sanitize("***"), "value");
-        assert_eq!(magic_loop_name("Repeat_Item_2").as_deref(), Some("Repeat Item 2"));
+        assert_eq!(
+            magic_loop_name("Repeat_Item_2").as_deref(),
+            Some("Repeat Item 2")
+        );
         assert_eq!(magic_loop_name("Repeat_Items"), None);
     }
 }

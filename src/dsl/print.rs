@@ -446,9 +446,12 @@ impl Printer<'_> {
             && action.extra.is_empty()
             && self.names.output_used(action).is_none()
             && !text.is_empty()
-            && !text
-                .chars()
-                .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{2028}' || c == '\u{2029}' || c == '\u{FEFF}')
+            && !text.chars().any(|c| {
+                (c.is_control() && c != '\n' && c != '\t')
+                    || c == '\u{2028}'
+                    || c == '\u{2029}'
+                    || c == '\u{FEFF}'
+            })
             && text.split('\n').all(|l| l.trim_end() == l);
         plain.then_some(text.as_str())
     }
@@ -468,7 +471,10 @@ impl Printer<'_> {
             Stmt::Action(a) | Stmt::Comment { action: a, .. } => {
                 let extra = match s {
                     Stmt::Comment { text, .. } => {
-                        vec![("WFCommentActionText".to_string(), Value::String(text.clone()))]
+                        vec![(
+                            "WFCommentActionText".to_string(),
+                            Value::String(text.clone()),
+                        )]
                     }
                     _ => Vec::new(),
                 };
@@ -497,10 +503,8 @@ impl Printer<'_> {
                         self.line(depth, &text);
                     }
                     _ => {
-                        let mut pre = vec![(
-                            "WFVariableName".to_string(),
-                            Value::String(name.clone()),
-                        )];
+                        let mut pre =
+                            vec![("WFVariableName".to_string(), Value::String(name.clone()))];
                         if let Some(value) = value {
                             pre.push(("WFInput".to_string(), value.clone()));
                         }
@@ -891,10 +895,10 @@ impl Printer<'_> {
             if i > 0 {
                 s.push_str(", ");
             }
-            self.text(s, &it.key);
+            self.item_text(s, &it.key);
             s.push_str(": ");
             match &it.value {
-                DictItemValue::Text(t) => self.text(s, t),
+                DictItemValue::Text(t) => self.item_text(s, t),
                 DictItemValue::Number(t) => match number_literal(t) {
                     Some(n) => s.push_str(&n),
                     None => {
@@ -926,6 +930,16 @@ impl Printer<'_> {
         }
         s.push('}');
         Ok(())
+    }
+
+    /// Keys and text values of a dictionary are always text tokens, so a plain literal
+    /// can stand for one there.
+    fn item_text(&self, s: &mut String, t: &Text) {
+        match t.parts.as_slice() {
+            [] if !t.empty_ranges => py_str(s, ""),
+            [TextPart::Lit(l)] if !t.empty_ranges => py_str(s, l),
+            _ => self.text(s, t),
+        }
     }
 
     /// A text token: `f'''...'''` (`F'''...'''` when the file wrote an empty
@@ -1021,21 +1035,19 @@ impl Printer<'_> {
                     x.push(')');
                     x
                 }
-                Aggr::Property { name, user_info } => {
-                    match (spaced_identifier(name), user_info) {
-                        (Some(id), None) if !id.starts_with('_') => format!("{e}.{id}"),
-                        _ => {
-                            let mut x = format!("get_property({e}, ");
-                            short_str(&mut x, name, fs)?;
-                            if let Some(u) = user_info {
-                                x.push_str(", ");
-                                self.value(&mut x, u, fs)?;
-                            }
-                            x.push(')');
-                            x
+                Aggr::Property { name, user_info } => match (spaced_identifier(name), user_info) {
+                    (Some(id), None) if !id.starts_with('_') => format!("{e}.{id}"),
+                    _ => {
+                        let mut x = format!("get_property({e}, ");
+                        short_str(&mut x, name, fs)?;
+                        if let Some(u) = user_info {
+                            x.push_str(", ");
+                            self.value(&mut x, u, fs)?;
                         }
+                        x.push(')');
+                        x
                     }
-                }
+                },
                 Aggr::Other(p) => {
                     let fmt = p.iter().any(|(k, v)| {
                         k == "Type"
@@ -1151,7 +1163,9 @@ fn escape_into(s: &mut String, t: &str, braces: bool) {
 /// Python before 3.12 forbids backslashes, so text that needs one cannot be written.
 fn short_str(s: &mut String, t: &str, fs: bool) -> R {
     let needs_escape = |c: char| {
-        c == '\\' || (c as u32) < 0x20 || matches!(c as u32, 0x7f..=0x9f | 0x2028 | 0x2029 | 0xfeff | 0xfffc)
+        c == '\\'
+            || (c as u32) < 0x20
+            || matches!(c as u32, 0x7f..=0x9f | 0x2028 | 0x2029 | 0xfeff | 0xfffc)
     };
     let q = if !t.contains('\'') {
         '\''

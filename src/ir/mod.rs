@@ -32,6 +32,9 @@ pub struct Provenance {
 }
 
 /// One statement of a workflow body.
+// Statements live in Vecs and are built once; boxing the larger variants would only add
+// indirection to every walk.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Stmt {
     Action(Action),

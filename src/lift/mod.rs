@@ -43,7 +43,11 @@ pub fn lift(loaded: Loaded, limits: &Limits) -> Result<Workflow, LiftError> {
     let mut warnings = Vec::new();
     let list = match actions {
         Some(P::Array(a)) => a,
-        Some(other) => return Err(LiftError::ActionsNotArray(crate::shortcut::kind_name(&other))),
+        Some(other) => {
+            return Err(LiftError::ActionsNotArray(crate::shortcut::kind_name(
+                &other,
+            )))
+        }
         None => return Err(LiftError::NoActions),
     };
     let mut parsed = Vec::with_capacity(list.len());
@@ -59,9 +63,6 @@ pub fn lift(loaded: Loaded, limits: &Limits) -> Result<Workflow, LiftError> {
         }
     }
     let body = structure(parsed, limits, &mut warnings)?;
-    if meta.is_empty() && loaded.provenance.container != "zip-actionclips" {
-        warnings.push("no workflow metadata keys".into());
-    }
     Ok(Workflow {
         meta,
         body,
@@ -295,7 +296,9 @@ fn aggrandizement(v: &P) -> Option<Aggr> {
             .get("CoercionItemClass")
             .and_then(|k| k.as_string())
             .map(|k| Aggr::Coerce(k.to_string())),
-        "WFPropertyVariableAggrandizement" if only(&["Type", "PropertyName", "PropertyUserInfo"]) => {
+        "WFPropertyVariableAggrandizement"
+            if only(&["Type", "PropertyName", "PropertyUserInfo"]) =>
+        {
             d.get("PropertyName")
                 .and_then(|k| k.as_string())
                 .map(|name| Aggr::Property {
@@ -334,9 +337,13 @@ fn dict_item(v: &P) -> Option<DictItem> {
         0 => DictItemValue::Text(token_text(wv)?),
         3 => DictItemValue::Number(token_text(wv)?),
         1 => DictItemValue::Dict(dict_field(wrapped(wv, "WFDictionaryFieldValue")?)?),
-        2 => {
-            DictItemValue::Array(wrapped(wv, "WFArrayParameterState")?.as_array()?.iter().map(lift_value).collect())
-        }
+        2 => DictItemValue::Array(
+            wrapped(wv, "WFArrayParameterState")?
+                .as_array()?
+                .iter()
+                .map(lift_value)
+                .collect(),
+        ),
         4 => DictItemValue::Bool(lift_value(wrapped(wv, "WFNumberSubstitutableState")?)),
         _ => return None,
     };
@@ -403,7 +410,11 @@ struct Frame {
 
 impl Frame {
     fn current(&mut self) -> &mut Vec<Stmt> {
-        &mut self.segments.last_mut().expect("a frame always has a segment").1
+        &mut self
+            .segments
+            .last_mut()
+            .expect("a frame always has a segment")
+            .1
     }
 
     /// An unterminated block: its actions go back, flat, in their original order.
@@ -551,16 +562,18 @@ fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mu
         && frame.segments[1..]
             .iter()
             .all(|(m, _)| m.as_ref().is_some_and(middle_ok));
-    let well_formed = markers_ok && match frame.kind {
-        BlockKind::If => frame.segments.len() <= 2,
-        BlockKind::RepeatCount | BlockKind::RepeatEach => frame.segments.len() == 1,
-        BlockKind::Menu => {
-            frame.segments[0].1.is_empty()
-                && frame.segments[1..]
-                    .iter()
-                    .all(|(m, _)| m.as_ref().is_some_and(|m| m.param("WFMenuItemTitle").is_some()))
-        }
-    };
+    let well_formed = markers_ok
+        && match frame.kind {
+            BlockKind::If => frame.segments.len() <= 2,
+            BlockKind::RepeatCount | BlockKind::RepeatEach => frame.segments.len() == 1,
+            BlockKind::Menu => {
+                frame.segments[0].1.is_empty()
+                    && frame.segments[1..].iter().all(|(m, _)| {
+                        m.as_ref()
+                            .is_some_and(|m| m.param("WFMenuItemTitle").is_some())
+                    })
+            }
+        };
     if !well_formed {
         if frame.kind == BlockKind::Menu {
             warnings.push(format!(

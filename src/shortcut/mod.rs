@@ -119,6 +119,20 @@ pub fn read_bytes(bytes: &[u8], limits: &Limits) -> Result<Loaded, ReadError> {
         }
         Container::Zip => read_action_clips(bytes, limits)?,
     };
+    // Some JSON dumps wrap the workflow in a one-element array.
+    let plist = match plist {
+        plist::Value::Array(mut a)
+            if container == Container::Json
+                && a.len() == 1
+                && matches!(a[0], plist::Value::Dictionary(_)) =>
+        {
+            provenance
+                .extra
+                .push(("wrapper".into(), "one-element array".into()));
+            a.pop().expect("length checked")
+        }
+        other => other,
+    };
     match plist {
         plist::Value::Dictionary(d) => Ok(Loaded {
             plist: d,
