@@ -772,7 +772,7 @@ impl Printer<'_> {
         Some(match (op, operand) {
             (100, None) => lhs,
             (101, None) => format!("not {lhs}"),
-            (4 | 5 | 0 | 1 | 2 | 3, Some((key, v))) => {
+            (0..=5, Some((key, v))) => {
                 let sym = match op {
                     4 => "==",
                     5 => "!=",
