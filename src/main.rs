@@ -36,6 +36,28 @@ enum Command {
         #[arg(short, long)]
         jobs: Option<usize>,
     },
+    /// Compile DSL source into a shortcut plist (binary by default).
+    Compile {
+        /// A `.py` file, or `-` for stdin.
+        file: String,
+        /// Output file (default: stdout).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Write an XML plist instead of a binary one.
+        #[arg(long)]
+        xml: bool,
+        /// Derive UUIDs from the source, so the same source gives the same bytes.
+        #[arg(long)]
+        deterministic_uuids: bool,
+    },
+    /// Re-print DSL files canonically.
+    Fmt {
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Only check: exit 1 if a file is not canonical.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -65,7 +87,92 @@ fn run(cli: Cli) -> Result<i32> {
             format,
             jobs,
         } => convert_cmd(&paths, output.as_deref(), format, jobs),
+        Command::Compile {
+            file,
+            output,
+            xml,
+            deterministic_uuids,
+        } => compile_cmd(&file, output.as_deref(), xml, deterministic_uuids),
+        Command::Fmt { files, check } => fmt_cmd(&files, check),
     }
+}
+
+fn read_source(file: &str) -> Result<String> {
+    if file == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("reading stdin")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {file}"))
+    }
+}
+
+/// Parses a DSL file, printing its diagnostics; `None` when it has errors.
+fn parse_file(file: &str, src: &str, opts: wfc::dsl::ParseOptions) -> Option<wfc::ir::Workflow> {
+    match wfc::dsl::parse(src, opts) {
+        Ok(wf) => Some(wf),
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{}", d.render(file, src));
+            }
+            eprintln!(
+                "{file}: {} error{}",
+                diags.len(),
+                if diags.len() == 1 { "" } else { "s" }
+            );
+            None
+        }
+    }
+}
+
+fn compile_cmd(file: &str, output: Option<&Path>, xml: bool, deterministic: bool) -> Result<i32> {
+    let src = read_source(file)?;
+    let opts = wfc::dsl::ParseOptions {
+        deterministic_uuids: deterministic,
+        ..Default::default()
+    };
+    let Some(wf) = parse_file(file, &src, opts) else {
+        return Ok(1);
+    };
+    let value = plist::Value::Dictionary(wfc::compile::compile(&wf));
+    let mut bytes = Vec::new();
+    if xml {
+        value.to_writer_xml(&mut bytes)?;
+    } else {
+        value.to_writer_binary(&mut bytes)?;
+    }
+    match output {
+        Some(p) => std::fs::write(p, &bytes).with_context(|| format!("writing {}", p.display()))?,
+        None => std::io::stdout().lock().write_all(&bytes)?,
+    }
+    Ok(0)
+}
+
+fn fmt_cmd(files: &[String], check: bool) -> Result<i32> {
+    let mut status = 0;
+    for file in files {
+        let src = read_source(file)?;
+        let opts = wfc::dsl::ParseOptions {
+            deterministic_uuids: true,
+            ..Default::default()
+        };
+        let Some(wf) = parse_file(file, &src, opts) else {
+            status = 1;
+            continue;
+        };
+        let printed = wfc::dsl::print(&wf);
+        if check {
+            if printed != src {
+                eprintln!("{file}: not canonical (run `wfc fmt {file}`)");
+                status = 1;
+            }
+        } else if file == "-" {
+            std::io::stdout().lock().write_all(printed.as_bytes())?;
+        } else if printed != src {
+            std::fs::write(file, printed).with_context(|| format!("writing {file}"))?;
+        }
+    }
+    Ok(status)
 }
 
 fn convert_cmd(

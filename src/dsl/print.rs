@@ -33,6 +33,8 @@ struct Binding {
 struct VarName {
     ident: String,
     declare_name: bool,
+    /// Needs a `variable(...)` line: a spelled-out name, a uuid, or no statement sets it.
+    declare: bool,
     /// Index of the `VariableUUID` most references carry.
     uuid: Option<usize>,
 }
@@ -46,6 +48,7 @@ struct Names {
     var_order: Vec<String>,
     var_uuids: HashMap<String, usize>,
     used_outputs: HashSet<String>,
+    raw_refs: HashSet<String>,
 }
 
 impl Names {
@@ -79,14 +82,19 @@ impl Names {
             _ => {}
         };
         let mut defined: Vec<(String, String)> = Vec::new(); // (uuid, action id)
+        let mut set_names: HashSet<String> = HashSet::new();
         walk_stmts(&wf.body, &mut |item| match item {
             Item::Ref(r) => on_ref(r, &mut n),
             Item::SetName(name) => {
+                set_names.insert(name.to_string());
                 if !n.var_order.iter().any(|x| x == name) {
                     n.var_order.push(name.to_string());
                 }
             }
             Item::Output(uuid, id) => defined.push((uuid.to_string(), id.to_string())),
+            Item::RawRef(u) => {
+                n.raw_refs.insert(u.to_string());
+            }
         });
         for (_, v) in &wf.meta {
             walk_value(v, &mut |item| {
@@ -104,8 +112,9 @@ impl Names {
         // Named variables keep their own names where Python allows.
         for name in n.var_order.clone() {
             let magic = magic_ident(&name);
-            let (ident, declare_name) = match magic {
-                Some(m) if !taken.contains(&m) => (m, false),
+            let never_set = !set_names.contains(&name);
+            let (ident, declare_name) = match &magic {
+                Some(m) if !taken.contains(m) => (m.clone(), false),
                 _ if is_identifier(&name)
                     && !taken.contains(&name)
                     && magic_loop_name(&name).is_none() =>
@@ -122,6 +131,7 @@ impl Names {
                 VarName {
                     ident,
                     declare_name,
+                    declare: declare_name || uuid.is_some() || (never_set && magic.is_none()),
                     uuid,
                 },
             );
@@ -199,17 +209,25 @@ fn most_common(v: &[Option<String>]) -> Option<&Option<String>> {
 }
 
 fn fresh(base: &str, taken: &HashSet<String>) -> String {
-    if !taken.contains(base) && magic_loop_name(base).is_none() {
+    // Every `Repeat_Item_N` is a loop variable: a user's name like that needs another base.
+    let base = &if magic_loop_name(base).is_some() {
+        format!("{base}_var")
+    } else {
+        base.to_string()
+    };
+    if !taken.contains(base.as_str()) {
         return base.to_string();
     }
     (2..)
         .map(|i| format!("{base}_{i}"))
-        .find(|c| !taken.contains(c) && magic_loop_name(c).is_none())
+        .find(|c| !taken.contains(c))
         .expect("an unused suffix exists")
 }
 
 enum Item<'a> {
     Ref(&'a VarRef),
+    /// An `OutputUUID` inside an untyped dictionary: the action must keep that UUID.
+    RawRef(&'a str),
     SetName(&'a str),
     Output(&'a str, &'a str),
 }
@@ -336,7 +354,12 @@ fn walk_items<'a>(items: &'a [DictItem], f: &mut dyn FnMut(Item<'a>)) {
 fn walk_value<'a>(v: &'a Value, f: &mut dyn FnMut(Item<'a>)) {
     match v {
         Value::Array(a) => a.iter().for_each(|x| walk_value(x, f)),
-        Value::Dict(d) => d.iter().for_each(|(_, x)| walk_value(x, f)),
+        Value::Dict(d) => d.iter().for_each(|(k, x)| {
+            if let (true, Value::String(u)) = (k == "OutputUUID", x) {
+                f(Item::RawRef(u));
+            }
+            walk_value(x, f)
+        }),
         Value::Text(t) => walk_text(t, f),
         Value::Attachment(r) | Value::VarRef(r) => walk_ref(r, f),
         Value::DictField(items) => walk_items(items, f),
@@ -385,7 +408,7 @@ impl Printer<'_> {
         // Names whose spelling cannot carry what Shortcuts calls them.
         for name in &self.names.var_order {
             let v = &self.names.vars[name];
-            if !v.declare_name && v.uuid.is_none() {
+            if !v.declare {
                 continue;
             }
             let mut s = format!("{} = variable(", v.ident);
@@ -567,7 +590,7 @@ impl Printer<'_> {
                     self.block(&c.body, depth + 2);
                 }
                 if cases.is_empty() {
-                    self.line(depth + 1, "case _ if False:");
+                    self.line(depth + 1, "case _:");
                     self.line(depth + 2, "pass");
                 }
                 self.block_end(&markers.end, depth);
@@ -665,6 +688,13 @@ impl Printer<'_> {
         let mut args = String::new();
         self.kwargs(&mut args, pre.iter().chain(&a.params));
         let mut more = Vec::new();
+        if let Some(u) = a
+            .output
+            .as_ref()
+            .filter(|u| self.names.raw_refs.contains(*u))
+        {
+            more.push(("__uuid__".to_string(), Value::String(u.clone())));
+        }
         if !a.extra.is_empty() {
             more.push(("__action__".to_string(), Value::Dict(a.extra.clone())));
         }

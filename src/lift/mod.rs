@@ -674,7 +674,7 @@ fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mu
 }
 
 /// Non-block actions: comments and variable setters get their own statements.
-fn simple_stmt(mut a: Action) -> Stmt {
+pub fn simple_stmt(mut a: Action) -> Stmt {
     if a.extra.is_empty() && !a.no_params {
         if a.id == ID_COMMENT {
             if let Some(i) = a

@@ -1,0 +1,104 @@
+//! Diagnostics in the rustc style: message, file:line:col, the line, a caret, a hint.
+
+use std::fmt::Write;
+use std::ops::Range;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub message: String,
+    /// Byte range in the source.
+    pub span: Range<usize>,
+    /// Said under the caret.
+    pub label: String,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(message: impl Into<String>, span: Range<usize>, label: impl Into<String>) -> Self {
+        Diagnostic {
+            message: message.into(),
+            span,
+            label: label.into(),
+            help: None,
+        }
+    }
+
+    pub fn help(mut self, h: impl Into<String>) -> Self {
+        self.help = Some(h.into());
+        self
+    }
+
+    /// 1-based line and column (in characters) of the span's start.
+    pub fn position(&self, src: &str) -> (usize, usize) {
+        let at = floor_char(src, self.span.start.min(src.len()));
+        let line = src[..at].matches('\n').count() + 1;
+        let line_start = src[..at].rfind('\n').map_or(0, |p| p + 1);
+        (line, src[line_start..at].chars().count() + 1)
+    }
+
+    /// Renders the diagnostic against its source.
+    pub fn render(&self, file: &str, src: &str) -> String {
+        let (line, col) = self.position(src);
+        let at = floor_char(src, self.span.start.min(src.len()));
+        let line_start = src[..at].rfind('\n').map_or(0, |p| p + 1);
+        let line_end = src[at..].find('\n').map_or(src.len(), |p| at + p);
+        let text = &src[line_start..line_end];
+        let end = floor_char(src, self.span.end.clamp(at, line_end));
+        let width = src[at..end].chars().count().max(1);
+        let num = line.to_string();
+        let pad = " ".repeat(num.len());
+        let mut s = String::new();
+        let _ = writeln!(s, "error: {}", self.message);
+        let _ = writeln!(s, "{pad}--> {file}:{line}:{col}");
+        let _ = writeln!(s, "{pad} |");
+        let _ = writeln!(s, "{num} | {}", text.replace('\t', " "));
+        let _ = writeln!(
+            s,
+            "{pad} | {}{} {}",
+            " ".repeat(col - 1),
+            "^".repeat(width),
+            self.label
+        );
+        if let Some(h) = &self.help {
+            let _ = writeln!(s, "{pad} = help: {h}");
+        }
+        s
+    }
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The closest of `candidates` to `word` by edit distance, if close enough to suggest.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, c)| (*d, *c))
+        .map(|(_, c)| c)
+}
+
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
