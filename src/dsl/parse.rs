@@ -572,14 +572,27 @@ impl Builder {
                 )),
                 LineStmt::If(cond) => {
                     let (cond, start) = self.condition(cond);
-                    let then = self.block(&n.children, meta);
-                    let otherwise = match nodes.get(i) {
+                    let mut then = self.block(&n.children, meta);
+                    // Comments standing between the body and `else:` come before the
+                    // Otherwise marker, so they end the `if` body.
+                    let mut j = i;
+                    while matches!(
+                        nodes.get(j),
+                        Some(Node {
+                            kind: NodeKind::Comment(_),
+                            ..
+                        })
+                    ) {
+                        j += 1;
+                    }
+                    let otherwise = match nodes.get(j) {
                         Some(Node {
                             kind: NodeKind::Stmt(LineStmt::Else),
                             children,
                             ..
                         }) => {
-                            i += 1;
+                            then.extend(self.block(&nodes[i..j], meta));
+                            i = j + 1;
                             Some((Action::new(ID_IF), self.block(children, meta)))
                         }
                         _ => None,
@@ -986,7 +999,9 @@ impl Builder {
             }
         }
         start.params = self.kwargs(&rest, &[]);
-        let mut cases = Vec::new();
+        let mut cases: Vec<MenuCase> = Vec::new();
+        // Comments between cases end the case before them (the first case: begin it).
+        let mut loose: Vec<Stmt> = Vec::new();
         for c in children {
             match &c.kind {
                 NodeKind::Stmt(LineStmt::Case(case)) => {
@@ -997,14 +1012,23 @@ impl Builder {
                         }
                         Case::Title(e) | Case::Guard(e) => self.value(e),
                     };
-                    let body = self.block(&c.children, meta);
+                    let mut body = self.block(&c.children, meta);
+                    if cases.is_empty() {
+                        body.splice(0..0, loose.drain(..));
+                    }
                     cases.push(MenuCase {
                         title,
                         marker: Action::new(ID_MENU),
                         body,
                     });
                 }
-                NodeKind::Comment(_) => {}
+                NodeKind::Comment(_) => {
+                    let stmts = self.block(std::slice::from_ref(c), meta);
+                    match cases.last_mut() {
+                        Some(last) => last.body.extend(stmts),
+                        None => loose.extend(stmts),
+                    }
+                }
                 NodeKind::Stmt(LineStmt::Pass) => {}
                 _ => self.err(Diagnostic::new(
                     "only `case` lines may stand directly inside `match`",
@@ -1012,6 +1036,13 @@ impl Builder {
                     "expected `case '''Title''':`",
                 )),
             }
+        }
+        if !loose.is_empty() {
+            self.err(Diagnostic::new(
+                "a comment in a menu without cases",
+                call.span(),
+                "there is no case to hold it",
+            ));
         }
         let group = self.uuid();
         Stmt::Menu {
