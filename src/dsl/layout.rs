@@ -17,8 +17,9 @@ pub struct Line {
     pub kind: LineKind,
     /// Indentation width, tabs to the next multiple of 8 as Python counts them.
     pub indent: usize,
-    /// The raw indentation (to reject ambiguous tab/space mixes).
-    pub indent_raw: String,
+    /// The width with tabs counted as one column: when comparing two lines gives another
+    /// answer with this width, the indentation depends on the tab size (Python's TabError).
+    pub indent_alt: usize,
     pub start: usize,
     pub end: usize,
 }
@@ -33,16 +34,16 @@ pub fn split(src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
     while i < b.len() {
         // Indentation.
         let line_start = i;
-        let mut indent = 0;
+        let (mut indent, mut indent_alt) = (0, 0);
         while i < b.len() && (b[i] == b' ' || b[i] == b'\t' || b[i] == 0x0C) {
-            indent = match b[i] {
-                b'\t' => (indent / 8 + 1) * 8,
-                b' ' => indent + 1,
-                _ => 0, // form feed resets, as in CPython
+            (indent, indent_alt) = match b[i] {
+                b'\t' => ((indent / 8 + 1) * 8, indent_alt + 1),
+                b' ' => (indent + 1, indent_alt + 1),
+                _ => (0, 0), // form feed resets, as in CPython
             };
             i += 1;
         }
-        let indent_raw = src[line_start..i].to_string();
+        let _ = line_start;
         if i >= b.len() {
             break;
         }
@@ -50,7 +51,7 @@ pub fn split(src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
             lines.push(Line {
                 kind: LineKind::Blank,
                 indent,
-                indent_raw,
+                indent_alt,
                 start: i,
                 end: i,
             });
@@ -64,7 +65,7 @@ pub fn split(src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
             lines.push(Line {
                 kind: LineKind::Comment(text),
                 indent,
-                indent_raw,
+                indent_alt,
                 start: i,
                 end,
             });
@@ -132,7 +133,7 @@ pub fn split(src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
         lines.push(Line {
             kind: LineKind::Code,
             indent,
-            indent_raw,
+            indent_alt,
             start,
             end,
         });

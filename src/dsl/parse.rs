@@ -39,7 +39,7 @@ pub fn parse(src: &str, opts: ParseOptions) -> Result<Workflow, Vec<Diagnostic>>
         };
         nodes.push(Flat {
             item: stmt,
-            indent: l.indent,
+            indent: (l.indent, l.indent_alt),
             span: l.start..l.end.max(l.start + 1),
         });
     }
@@ -88,7 +88,8 @@ enum Item {
 
 struct Flat {
     item: Item,
-    indent: usize,
+    /// Width with tabs to multiples of 8, and with tabs as one column.
+    indent: (usize, usize),
     span: Span,
 }
 
@@ -120,20 +121,15 @@ fn opens_block(s: &LineStmt) -> bool {
 /// Indentation → nesting. Comments take the block their indentation says, without closing
 /// or opening blocks themselves, as in Python.
 fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnostic> {
-    // Stack of (indent, children) of open blocks; the bottom is the module.
-    let mut stack: Vec<(usize, Vec<Node>)> = vec![(0, Vec::new())];
+    // Open blocks: (indent, indent with one-column tabs, children); the bottom is the module.
+    let mut stack: Vec<(usize, usize, Vec<Node>)> = vec![(0, 0, Vec::new())];
     let mut pending: Vec<(usize, Vec<String>, Span)> = Vec::new();
     let mut after_blank = true;
     let mut expect_indent: Option<Span> = None;
 
-    fn attach(stack: &mut Vec<(usize, Vec<Node>)>) {
-        let (_, children) = stack.pop().expect("an open block");
-        let parent = stack
-            .last_mut()
-            .expect("a parent")
-            .1
-            .last_mut()
-            .expect("block head");
+    fn attach(stack: &mut Vec<(usize, usize, Vec<Node>)>) {
+        let (_, _, children) = stack.pop().expect("an open block");
+        let parent = stack.last_mut().expect("a parent").2.last_mut().expect("block head");
         parent.children = children;
     }
     fn flush_comments(
@@ -141,10 +137,7 @@ fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnosti
         into: &mut Vec<Node>,
         min_indent: usize,
     ) {
-        let n = pending
-            .iter()
-            .take_while(|(i, _, _)| *i >= min_indent)
-            .count();
+        let n = pending.iter().take_while(|(i, _, _)| *i >= min_indent).count();
         for (_, text, span) in pending.drain(..n) {
             into.push(Node {
                 kind: NodeKind::Comment(text),
@@ -153,8 +146,19 @@ fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnosti
             });
         }
     }
+    let tab_error = |span: &Span| {
+        Diagnostic::new(
+            "inconsistent use of tabs and spaces in indentation",
+            span.start..span.start + 1,
+            "this indentation compares differently with tabs of another width",
+        )
+        .help("indent with spaces only")
+    };
+    // Both widths must order two lines the same way, or the tab size decides the meaning.
+    let consistent = |a: (usize, usize), b: (usize, usize)| a.0.cmp(&b.0) == a.1.cmp(&b.1);
 
     for l in lines {
+        let (indent, alt) = l.indent;
         match l.item {
             Item::Blank => after_blank = true,
             Item::Comment(text) => {
@@ -163,15 +167,19 @@ fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnosti
                         lines.push(text);
                         span.end = l.span.end;
                     }
-                    _ => pending.push((l.indent, vec![text], l.span)),
+                    _ => pending.push((indent, vec![text], l.span)),
                 }
                 after_blank = false;
             }
             Item::Code(stmt) => {
                 after_blank = false;
-                let top = stack.last().expect("module").0;
+                let (top, top_alt, _) = stack.last().expect("module");
+                let (top, top_alt) = (*top, *top_alt);
+                if !consistent((indent, alt), (top, top_alt)) {
+                    return Err(tab_error(&l.span));
+                }
                 if let Some(head) = expect_indent.take() {
-                    if l.indent <= top {
+                    if indent <= top {
                         return Err(Diagnostic::new(
                             "expected an indented block",
                             l.span.start..l.span.start + 1,
@@ -189,36 +197,40 @@ fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnosti
                             "too deep",
                         ));
                     }
-                    stack.push((l.indent, Vec::new()));
-                    let cur = &mut stack.last_mut().expect("pushed").1;
+                    stack.push((indent, alt, Vec::new()));
+                    let cur = &mut stack.last_mut().expect("pushed").2;
                     flush_comments(&mut pending, cur, 0);
                 } else {
-                    if l.indent > top {
+                    if indent > top {
                         return Err(Diagnostic::new(
                             "unexpected indent",
                             l.span.start..l.span.start + 1,
                             "this line is indented more than the one before",
                         ));
                     }
-                    while l.indent < stack.last().expect("module").0 {
-                        let level = stack.last().expect("open").0;
-                        flush_comments(&mut pending, &mut stack.last_mut().expect("open").1, level);
+                    while indent < stack.last().expect("module").0 {
+                        let (level, level_alt, _) = stack.last().expect("open");
+                        if !consistent((indent, alt), (*level, *level_alt)) {
+                            return Err(tab_error(&l.span));
+                        }
+                        let level = *level;
+                        flush_comments(&mut pending, &mut stack.last_mut().expect("open").2, level);
                         attach(&mut stack);
                     }
-                    if l.indent != stack.last().expect("module").0 {
+                    if indent != stack.last().expect("module").0 {
                         return Err(Diagnostic::new(
                             "unindent does not match any outer indentation level",
                             l.span.start..l.span.start + 1,
                             "inconsistent indentation",
                         ));
                     }
-                    let cur = &mut stack.last_mut().expect("open").1;
+                    let cur = &mut stack.last_mut().expect("open").2;
                     flush_comments(&mut pending, cur, 0);
                 }
                 if opens_block(&stmt) {
                     expect_indent = Some(l.span.clone());
                 }
-                stack.last_mut().expect("open").1.push(Node {
+                stack.last_mut().expect("open").2.push(Node {
                     kind: NodeKind::Stmt(stmt),
                     span: l.span,
                     children: Vec::new(),
@@ -227,17 +239,19 @@ fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnosti
         }
     }
     if let Some(head) = expect_indent {
-        return Err(
-            Diagnostic::new("expected an indented block", head, "this block has no body")
-                .help("add `pass` for an empty block"),
-        );
+        return Err(Diagnostic::new(
+            "expected an indented block",
+            head,
+            "this block has no body",
+        )
+        .help("add `pass` for an empty block"));
     }
     while stack.len() > 1 {
         let level = stack.last().expect("open").0;
-        flush_comments(&mut pending, &mut stack.last_mut().expect("open").1, level);
+        flush_comments(&mut pending, &mut stack.last_mut().expect("open").2, level);
         attach(&mut stack);
     }
-    let mut module = stack.pop().expect("module").1;
+    let mut module = stack.pop().expect("module").2;
     flush_comments(&mut pending, &mut module, 0);
     Ok(module)
 }
