@@ -356,17 +356,22 @@ impl Catalog {
         &self.conn
     }
 
-    /// The identifier whose Python name (`.` written `_`) is `name`.
+    /// The identifier whose Python name (`.` written `_`) is `name`; `None` when no
+    /// action, or more than one, is written that way.
     pub fn resolve_python_name(&self, name: &str) -> Option<String> {
-        self.conn
-            .query_row(
-                "SELECT identifier FROM actions WHERE python_name = ?1",
-                [name],
-                |r| r.get(0),
-            )
-            .optional()
-            .ok()
-            .flatten()
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT identifier FROM actions WHERE python_name = ?1 LIMIT 2")
+            .ok()?;
+        let ids: Vec<String> = st
+            .query_map([name], |r| r.get(0))
+            .ok()?
+            .filter_map(Result::ok)
+            .collect();
+        match ids.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        }
     }
 
     /// Every identifier, sorted.
@@ -388,15 +393,15 @@ impl Catalog {
     }
 
     fn lookup(&self, key: &str) -> Result<Option<ActionInfo>, CatalogError> {
-        let id: Option<String> = self
+        let exact: Option<String> = self
             .conn
             .query_row(
-                "SELECT identifier FROM actions WHERE identifier = ?1 OR python_name = ?1
-                 ORDER BY identifier = ?1 DESC LIMIT 1",
+                "SELECT identifier FROM actions WHERE identifier = ?1",
                 [key],
                 |r| r.get(0),
             )
             .optional()?;
+        let id = exact.or_else(|| self.resolve_python_name(key));
         let Some(id) = id else { return Ok(None) };
         let mut info = self.conn.query_row(
             "SELECT a.identifier, a.python_name, a.name, a.description, a.summary,

@@ -23,7 +23,7 @@ CREATE TABLE apps (
 
 CREATE TABLE actions (
     identifier         TEXT PRIMARY KEY,       -- WFWorkflowActionIdentifier
-    python_name        TEXT NOT NULL UNIQUE,   -- identifier with every '.' written '_'
+    python_name        TEXT NOT NULL,          -- identifier with every '.' written '_' (two ids may collide)
     name               TEXT,                   -- display name
     name_source        TEXT,
     description        TEXT,
@@ -80,6 +80,7 @@ CREATE TABLE enums (
 
 CREATE INDEX categories_by_category ON categories(category);
 CREATE INDEX actions_by_app ON actions(app_bundle_id);
+CREATE INDEX actions_by_python_name ON actions(python_name);
 
 -- Full-text index: one row per action (kind 'action': identifier words, name, description)
 -- and one per parameter (kind 'parameter': key and label, description).
