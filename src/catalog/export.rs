@@ -27,7 +27,18 @@ pub fn python_literal(v: &Value) -> String {
     }
 }
 
+const PYTHON_KEYWORDS: [&str; 35] = [
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
+
+/// A name usable as a Python parameter (an identifier that is not a keyword).
 fn is_python_identifier(s: &str) -> bool {
+    if PYTHON_KEYWORDS.contains(&s) {
+        return false;
+    }
     let mut chars = s.chars();
     chars
         .next()

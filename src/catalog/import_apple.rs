@@ -103,32 +103,29 @@ pub fn import_actions_dict(draft: &mut Draft, v: &Value, source: Source) -> Resu
         {
             offer(&mut a.input_key, k.to_string(), source);
         }
-        match def.get("Output") {
-            Some(Value::Object(o)) => {
-                let name = o
-                    .get("OutputName")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                let types: Vec<String> = o
-                    .get("Types")
-                    .and_then(Value::as_array)
-                    .map(|t| {
-                        t.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                // An `Output` with neither name nor types (e.g. only `DisclosureLevel`)
-                // says nothing either way.
-                if name.is_some() || !types.is_empty() {
-                    offer(&mut a.has_output, true, source);
-                    offer(&mut a.output, (name, types), source);
-                }
+        // No `Output` is not evidence of no output: the dump leaves out much of what
+        // actions defined in code declare (e.g. `text.split`).
+        if let Some(Value::Object(o)) = def.get("Output") {
+            let name = o
+                .get("OutputName")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let types: Vec<String> = o
+                .get("Types")
+                .and_then(Value::as_array)
+                .map(|t| {
+                    t.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            // An `Output` with neither name nor types (e.g. only `DisclosureLevel`)
+            // says nothing either way.
+            if name.is_some() || !types.is_empty() {
+                offer(&mut a.has_output, true, source);
+                offer(&mut a.output, (name, types), source);
             }
-            // No `Output` is not evidence of no output: the dump leaves out much of what
-            // actions defined in code declare (e.g. `text.split`).
-            _ => {}
         }
         // An entry without `Parameters` counts as an (empty) list: the merge prefers any
         // non-empty list from another source over it.

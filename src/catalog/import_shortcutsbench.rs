@@ -178,6 +178,9 @@ pub fn python_type(type_name: &str) -> &'static str {
     }
 }
 
+/// A value and its optional display label.
+type Labelled = (String, Option<String>);
+
 #[derive(Default)]
 struct Info<'a> {
     /// parameter → its text in the `Parameters:` section
@@ -243,13 +246,7 @@ fn parse_info(text: &str) -> Info<'_> {
 }
 
 /// Splits a parameter's text into label, description and enum values.
-fn describe_param(
-    text: &str,
-) -> (
-    Option<String>,
-    Option<String>,
-    Vec<(String, Option<String>)>,
-) {
+fn describe_param(text: &str) -> (Option<String>, Option<String>, Vec<Labelled>) {
     let mut enum_values = Vec::new();
     let mut rest = text.to_string();
     if let Some(i) = text.find(ENUM_INTRO) {
@@ -271,10 +268,7 @@ fn describe_param(
 fn parse_enum_values(s: &str) -> (Vec<(String, Option<String>)>, &str) {
     let mut out = Vec::new();
     let mut rest = s;
-    loop {
-        let Some(r) = rest.strip_prefix('"') else {
-            break;
-        };
+    while let Some(r) = rest.strip_prefix('"') {
         let Some(end) = r.find('"') else { break };
         let value = r[..end].to_string();
         rest = &r[end + 1..];

@@ -16,10 +16,10 @@
 //! * `search`, an FTS5 table over action names/descriptions and parameter descriptions.
 //!
 //! [`build_from_dir`] reads the known source files under a directory and merges them,
-//! fact by fact, by [`Source`] precedence: Apple's `WFActions.plist` > App Intents
-//! `extract.actionsdata` > ShortcutsBench > WorkflowLLM tables > scpl's `Shortcuts-2.2.json`
-//! > wfc's own `apis/builtin.json` > inferred. [`Catalog::embedded`] loads only the
-//! built-in default catalog into memory.
+//! fact by fact, by [`Source`] precedence, first wins: Apple's `WFActions.plist`, App
+//! Intents `extract.actionsdata`, ShortcutsBench, WorkflowLLM tables, scpl's
+//! `Shortcuts-2.2.json`, wfc's own `apis/builtin.json`, inferred. [`Catalog::embedded`]
+//! loads only the built-in default catalog into memory.
 
 mod draft;
 pub mod embedded;
