@@ -1,8 +1,9 @@
 //! wfc: Apple Shortcuts as WorkflowBench-style Python.
 //!
 //! The pipeline, one module per stage: [`shortcut`] (containers) → [`lift`] (plist → IR)
-//! → [`ir`] → [`dsl`] (print) → [`compile`] (IR → plist).
+//! → [`ir`] → [`dsl`] (print) → [`compile`] (IR → plist). [`catalog`] knows the actions.
 
+pub mod catalog;
 pub mod compile;
 pub mod convert;
 pub mod dsl;

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use wfc::catalog::{export, Catalog};
 use wfc::convert::{self, Outcome};
 use wfc::limits::Limits;
 
@@ -58,6 +59,57 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Build, query and export the API catalog.
+    Catalog {
+        #[command(subcommand)]
+        cmd: CatalogCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCmd {
+    /// Build a catalog database from the source files found under DIR (recursively).
+    Build {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(short, long, default_value = "catalog.sqlite")]
+        output: PathBuf,
+    },
+    /// Counts per table and per source.
+    Stats {
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+    /// Everything known about one action (identifier or Python name), as JSON.
+    Show {
+        id: String,
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+    /// Full-text search over names and descriptions.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+    /// Every API as Python stubs or as a JSON function-calling tool list.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Python)]
+        format: ExportFormat,
+        /// Only the APIs WorkflowBench lists.
+        #[arg(long)]
+        workflowbench: bool,
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ExportFormat {
+    Python,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -94,6 +146,7 @@ fn run(cli: Cli) -> Result<i32> {
             deterministic_uuids,
         } => compile_cmd(&file, output.as_deref(), xml, deterministic_uuids),
         Command::Fmt { files, check } => fmt_cmd(&files, check),
+        Command::Catalog { cmd } => catalog_cmd(cmd),
     }
 }
 
@@ -173,6 +226,126 @@ fn fmt_cmd(files: &[String], check: bool) -> Result<i32> {
         }
     }
     Ok(status)
+}
+
+/// `--catalog PATH`, else `catalog.sqlite` in the current directory, else the embedded one.
+fn open_catalog(path: Option<&Path>) -> Result<Catalog> {
+    let default = Path::new("catalog.sqlite");
+    match path {
+        Some(p) => Catalog::open(p).with_context(|| format!("opening {}", p.display())),
+        None if default.exists() => Catalog::open(default).context("opening catalog.sqlite"),
+        None => Ok(Catalog::embedded()?),
+    }
+}
+
+fn catalog_cmd(cmd: CatalogCmd) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        CatalogCmd::Build { from, output } => {
+            let (cat, report) = Catalog::build(&from, Some(&output))?;
+            for (source, rows, _) in &report.sources {
+                writeln!(out, "{source:>16}: {rows} rows")?;
+            }
+            writeln!(
+                out,
+                "WorkflowBench names: {} known, {} by bundle prefix, {} by dots",
+                report.known, report.bundle_prefix, report.dots
+            )?;
+            let stats = cat.stats()?;
+            writeln!(
+                out,
+                "{} actions ({} WorkflowBench, {} apps), {} parameters -> {}",
+                stats.actions,
+                stats.workflowbench_actions,
+                stats.workflowbench_apps,
+                stats.parameters,
+                output.display()
+            )?;
+        }
+        CatalogCmd::Stats { catalog } => {
+            let s = open_catalog(catalog.as_deref())?.stats()?;
+            writeln!(
+                out,
+                "actions: {} ({} WorkflowBench)",
+                s.actions, s.workflowbench_actions
+            )?;
+            writeln!(
+                out,
+                "apps: {} ({} WorkflowBench)",
+                s.apps, s.workflowbench_apps
+            )?;
+            writeln!(
+                out,
+                "parameters: {} (lists known for {} actions, {} WorkflowBench)",
+                s.parameters,
+                s.actions_with_parameters_known,
+                s.workflowbench_with_parameters_known
+            )?;
+            writeln!(
+                out,
+                "enum values: {}, categories: {}",
+                s.enum_values, s.categories
+            )?;
+            for (name, prec, rows, note) in &s.sources {
+                let note = note
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default();
+                writeln!(out, "source {prec} {name}: {rows} rows{note}")?;
+            }
+            for (how, n) in &s.id_resolution {
+                writeln!(out, "WorkflowBench names resolved {how}: {n}")?;
+            }
+        }
+        CatalogCmd::Show { id, catalog } => {
+            let cat = open_catalog(catalog.as_deref())?;
+            match cat.lookup_action(&id) {
+                Some(a) => writeln!(out, "{}", serde_json::to_string_pretty(&a)?)?,
+                None => {
+                    let near: Vec<String> =
+                        cat.nearest(&id, 5).into_iter().map(|(n, _)| n).collect();
+                    eprintln!("error: no action {id}; did you mean: {}", near.join(", "));
+                    return Ok(1);
+                }
+            }
+        }
+        CatalogCmd::Search {
+            query,
+            limit,
+            catalog,
+        } => {
+            let hits = open_catalog(catalog.as_deref())?.search(&query, limit)?;
+            for h in &hits {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    h.identifier,
+                    h.name.as_deref().unwrap_or(""),
+                    h.matched,
+                    h.snippet.replace('\n', " ")
+                )?;
+            }
+            if hits.is_empty() {
+                return Ok(1);
+            }
+        }
+        CatalogCmd::Export {
+            format,
+            workflowbench,
+            catalog,
+        } => {
+            let actions = open_catalog(catalog.as_deref())?.actions(workflowbench)?;
+            match format {
+                ExportFormat::Python => out.write_all(export::python(&actions).as_bytes())?,
+                ExportFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &export::json(&actions))?;
+                    writeln!(out)?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(0)
 }
 
 fn convert_cmd(

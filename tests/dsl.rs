@@ -51,25 +51,53 @@ fn a_workflowbench_style_program_means_what_it_says() {
         .collect();
     assert_eq!(kinds, ["comment", "set", "action", "if", "repeat", "menu"]);
     // WorkflowBench's spelling of the shortcut input.
-    let Stmt::SetVariable { name, value, .. } = &wf.body[1] else { unreachable!() };
+    let Stmt::SetVariable { name, value, .. } = &wf.body[1] else {
+        unreachable!()
+    };
     assert_eq!(name, "link");
-    let Some(Value::Text(t)) = value else { panic!("{value:?}") };
-    assert!(matches!(&t.parts[..], [TextPart::Var(VarRef { var: Var::ShortcutInput, .. })]));
+    let Some(Value::Text(t)) = value else {
+        panic!("{value:?}")
+    };
+    assert!(matches!(
+        &t.parts[..],
+        [TextPart::Var(VarRef {
+            var: Var::ShortcutInput,
+            ..
+        })]
+    ));
     // The condition is the typed "is" comparison on the action's output.
-    let Stmt::If { cond, otherwise, .. } = &wf.body[3] else { unreachable!() };
+    let Stmt::If {
+        cond, otherwise, ..
+    } = &wf.body[3]
+    else {
+        unreachable!()
+    };
     assert_eq!(cond.op, Some(Value::Int(4)));
     assert_eq!(
         cond.operands,
-        vec![("WFConditionalActionString".to_string(), Value::String("example.com".into()))]
+        vec![(
+            "WFConditionalActionString".to_string(),
+            Value::String("example.com".into())
+        )]
     );
     assert!(otherwise.is_some());
     // Loop variables are the magic Shortcuts names.
-    let Stmt::RepeatCount { body, count, .. } = &wf.body[4] else { unreachable!() };
+    let Stmt::RepeatCount { body, count, .. } = &wf.body[4] else {
+        unreachable!()
+    };
     assert_eq!(count, &Some(Value::Int(3)));
-    let Stmt::Action(a) = &body[0] else { unreachable!() };
-    let Some(Value::Text(t)) = a.param("Text") else { panic!() };
-    assert!(matches!(&t.parts[0], TextPart::Var(VarRef { var: Var::Named { name, .. }, .. }) if name == "Repeat Index"));
-    let Stmt::Menu { cases, .. } = &wf.body[5] else { unreachable!() };
+    let Stmt::Action(a) = &body[0] else {
+        unreachable!()
+    };
+    let Some(Value::Text(t)) = a.param("Text") else {
+        panic!()
+    };
+    assert!(
+        matches!(&t.parts[0], TextPart::Var(VarRef { var: Var::Named { name, .. }, .. }) if name == "Repeat Index")
+    );
+    let Stmt::Menu { cases, .. } = &wf.body[5] else {
+        unreachable!()
+    };
     assert_eq!(cases.len(), 2);
     // comment, set, action; if: start, action, otherwise, end; repeat: start, action, end;
     // menu: start, two cases, action, end.
@@ -82,7 +110,9 @@ fn text_offsets_are_utf16_in_the_compiled_plist() {
     let plist = wfc::compile::compile(&wf);
     let xml = {
         let mut b = Vec::new();
-        plist::Value::Dictionary(plist).to_writer_xml(&mut b).unwrap();
+        plist::Value::Dictionary(plist)
+            .to_writer_xml(&mut b)
+            .unwrap();
         String::from_utf8(b).unwrap()
     };
     // "It is " is 6 units, then the variable; the emoji after it takes two units.
@@ -134,7 +164,10 @@ fn several_errors_are_reported_with_positions_and_carets() {
     assert_eq!(d.len(), 2, "one error per bad line: {d:?}");
     let text = d[0].render("prog.py", src);
     assert!(text.contains("--> prog.py:1:55"), "{text}");
-    assert!(text.contains("1 | a = is_workflow_actions_number"), "{text}");
+    assert!(
+        text.contains("1 | a = is_workflow_actions_number"),
+        "{text}"
+    );
     assert!(text.contains("^ expected"), "{text}");
     assert_eq!(d[1].position(src), (2, 7));
 }
@@ -156,7 +189,10 @@ fn text_that_cannot_mean_anything_is_an_error() {
     let nested = errors(
         "is_workflow_actions_showresult(Text=is_workflow_actions_number(WFNumberActionNumber=1))\n",
     );
-    assert_eq!(nested[0].message, "an action call cannot be nested inside an argument");
+    assert_eq!(
+        nested[0].message,
+        "an action call cannot be nested inside an argument"
+    );
 
     let case = errors("case '''x''':\n    pass\n");
     assert_eq!(case[0].message, "`case` outside `match`");
@@ -168,7 +204,10 @@ fn text_that_cannot_mean_anything_is_an_error() {
     assert_eq!(positional[0].message, "actions take keyword arguments only");
 
     let fmt = errors("x = f'''{y:>3}'''\ny = variable()\n");
-    assert_eq!(fmt[0].message, "format specs and conversions are not supported");
+    assert_eq!(
+        fmt[0].message,
+        "format specs and conversions are not supported"
+    );
 
     let nothing = errors("3\n");
     assert_eq!(nothing[0].message, "this statement does nothing");
@@ -179,17 +218,25 @@ fn indentation_follows_python() {
     // A comment's indentation does not open or close blocks.
     let src = "if shortcut_input():\n    a = is_workflow_actions_number(WFNumberActionNumber=1)\n# note\n    b = is_workflow_actions_number(WFNumberActionNumber=2)\n";
     let wf = parse(src, det()).unwrap();
-    let Stmt::If { then, .. } = &wf.body[0] else { panic!() };
+    let Stmt::If { then, .. } = &wf.body[0] else {
+        panic!()
+    };
     assert_eq!(then.len(), 3);
 
     let d = errors("if shortcut_input():\n\tpass\n        pass\n");
-    assert_eq!(d[0].message, "inconsistent use of tabs and spaces in indentation");
+    assert_eq!(
+        d[0].message,
+        "inconsistent use of tabs and spaces in indentation"
+    );
 
     let d = errors("if shortcut_input():\npass\n");
     assert_eq!(d[0].message, "expected an indented block");
 
     let d = errors("if shortcut_input():\n        pass\n    pass\n");
-    assert_eq!(d[0].message, "unindent does not match any outer indentation level");
+    assert_eq!(
+        d[0].message,
+        "unindent does not match any outer indentation level"
+    );
 }
 
 #[test]
@@ -202,7 +249,11 @@ fn deep_nesting_is_an_error_not_a_crash() {
     src.push_str(&" ".repeat(100_000));
     src.push_str("pass\n");
     let d = errors(&src);
-    assert!(d[0].message.starts_with("blocks nested deeper than"), "{}", d[0].message);
+    assert!(
+        d[0].message.starts_with("blocks nested deeper than"),
+        "{}",
+        d[0].message
+    );
 }
 
 #[test]

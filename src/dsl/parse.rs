@@ -129,7 +129,12 @@ fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnosti
 
     fn attach(stack: &mut Vec<(usize, usize, Vec<Node>)>) {
         let (_, _, children) = stack.pop().expect("an open block");
-        let parent = stack.last_mut().expect("a parent").2.last_mut().expect("block head");
+        let parent = stack
+            .last_mut()
+            .expect("a parent")
+            .2
+            .last_mut()
+            .expect("block head");
         parent.children = children;
     }
     fn flush_comments(
@@ -137,7 +142,10 @@ fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnosti
         into: &mut Vec<Node>,
         min_indent: usize,
     ) {
-        let n = pending.iter().take_while(|(i, _, _)| *i >= min_indent).count();
+        let n = pending
+            .iter()
+            .take_while(|(i, _, _)| *i >= min_indent)
+            .count();
         for (_, text, span) in pending.drain(..n) {
             into.push(Node {
                 kind: NodeKind::Comment(text),
@@ -239,12 +247,10 @@ fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnosti
         }
     }
     if let Some(head) = expect_indent {
-        return Err(Diagnostic::new(
-            "expected an indented block",
-            head,
-            "this block has no body",
-        )
-        .help("add `pass` for an empty block"));
+        return Err(
+            Diagnostic::new("expected an indented block", head, "this block has no body")
+                .help("add `pass` for an empty block"),
+        );
     }
     while stack.len() > 1 {
         let level = stack.last().expect("open").0;
