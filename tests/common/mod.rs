@@ -84,7 +84,17 @@ pub fn manifest(shared: &Path) -> Vec<Row> {
 /// key order; `None` when equal. The result names the key path, e.g.
 /// `WFWorkflowActions[3].WFWorkflowActionParameters.UUID: missing`.
 pub fn plist_diff(a: &P, b: &P) -> Option<String> {
-    fn go(a: &P, b: &P, path: &mut String) -> Option<String> {
+    plist_diff_with(a, b, &|a, b| match (a, b) {
+        // Reals compare by bits so that NaN equals itself and -0.0 differs from 0.0.
+        (P::Real(x), P::Real(y)) => x.to_bits() == y.to_bits(),
+        (P::Real(_), _) | (_, P::Real(_)) => false,
+        _ => a == b,
+    })
+}
+
+/// [`plist_diff`] with the equality of leaves (anything but arrays and dictionaries) given.
+pub fn plist_diff_with(a: &P, b: &P, leaf_eq: &dyn Fn(&P, &P) -> bool) -> Option<String> {
+    fn go(a: &P, b: &P, path: &mut String, leaf_eq: &dyn Fn(&P, &P) -> bool) -> Option<String> {
         match (a, b) {
             (P::Dictionary(x), P::Dictionary(y)) => {
                 for (k, va) in x {
@@ -93,7 +103,7 @@ pub fn plist_diff(a: &P, b: &P) -> Option<String> {
                     path.push_str(k);
                     let r = match y.get(k) {
                         None => Some(format!("{path}: only in the first")),
-                        Some(vb) => go(va, vb, path),
+                        Some(vb) => go(va, vb, path, leaf_eq),
                     };
                     path.truncate(len);
                     if r.is_some() {
@@ -108,7 +118,7 @@ pub fn plist_diff(a: &P, b: &P) -> Option<String> {
                 for (i, (va, vb)) in x.iter().zip(y).enumerate() {
                     let len = path.len();
                     path.push_str(&format!("[{i}]"));
-                    let r = go(va, vb, path);
+                    let r = go(va, vb, path, leaf_eq);
                     path.truncate(len);
                     if r.is_some() {
                         return r;
@@ -117,13 +127,23 @@ pub fn plist_diff(a: &P, b: &P) -> Option<String> {
                 (x.len() != y.len())
                     .then(|| format!("{path}: array length {} vs {}", x.len(), y.len()))
             }
-            // Reals compare by bits so that NaN equals itself and -0.0 differs from 0.0.
-            (P::Real(x), P::Real(y)) if x.to_bits() == y.to_bits() => None,
-            _ if a == b && !matches!(a, P::Real(_)) => None,
-            _ => Some(format!("{path}: {a:?} vs {b:?}")),
+            (P::Array(_) | P::Dictionary(_), _) | (_, P::Array(_) | P::Dictionary(_)) => {
+                Some(format!("{path}: {} vs {}", short(a), short(b)))
+            }
+            _ if leaf_eq(a, b) => None,
+            _ => Some(format!("{path}: {} vs {}", short(a), short(b))),
         }
     }
-    go(a, b, &mut String::new())
+    go(a, b, &mut String::new(), leaf_eq)
+}
+
+/// A value's debug form, cut to a readable length.
+fn short(v: &P) -> String {
+    let s = format!("{v:?}");
+    match s.char_indices().nth(120) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s,
+    }
 }
 
 /// Whether `python3` can be run.
