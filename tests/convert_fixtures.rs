@@ -166,7 +166,12 @@ fn wfc() -> Command {
 fn cli_one_file_to_stdout() {
     let path = root().join("corpus/weather_summary.plist");
     let out = wfc().arg("convert").arg(&path).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let want = std::fs::read_to_string(root().join("tests/expected/weather_summary.py")).unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
 }
@@ -189,7 +194,12 @@ fn cli_stdin() {
         .write_all(&std::fs::read(&path).unwrap())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let want = std::fs::read_to_string(root().join("tests/expected/mood_check.py")).unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
 }
@@ -260,7 +270,8 @@ fn cli_output_dir_mirrors_the_tree() {
         let name = stem(&p);
         let written = std::fs::read_to_string(out_dir.path().join(format!("sub/{name}.py")))
             .unwrap_or_else(|e| panic!("sub/{name}.py: {e}"));
-        let want = std::fs::read_to_string(root().join(format!("tests/expected/{name}.py"))).unwrap();
+        let want =
+            std::fs::read_to_string(root().join(format!("tests/expected/{name}.py"))).unwrap();
         assert_eq!(written, want, "{name}");
     }
     assert!(!out_dir.path().join("bad.py").exists());
@@ -268,7 +279,10 @@ fn cli_output_dir_mirrors_the_tree() {
 
 #[test]
 fn cli_usage_error_exits_2() {
-    let out = wfc().args(["convert", "/nonexistent/dir/"]).output().unwrap();
+    let out = wfc()
+        .args(["convert", "/nonexistent/dir/"])
+        .output()
+        .unwrap();
     assert_ne!(out.status.code(), Some(0));
     let out = wfc().arg("frobnicate").output().unwrap();
     assert_eq!(out.status.code(), Some(2));

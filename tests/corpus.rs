@@ -49,7 +49,12 @@ fn convert_all(shared: &Path) -> (Vec<Converted>, Vec<(String, String)>, Vec<Str
     (ok, errors, panics)
 }
 
-fn converted(row: &Row, plist: plist::Dictionary, wf: wfc::ir::Workflow, code: String) -> Converted {
+fn converted(
+    row: &Row,
+    plist: plist::Dictionary,
+    wf: wfc::ir::Workflow,
+    code: String,
+) -> Converted {
     Converted {
         relpath: row.get("relpath").to_string(),
         format: row.get("format").to_string(),
@@ -95,7 +100,11 @@ fn every_program_is_python() {
     let (ok, _, _) = convert_all(&shared);
     let progs: Vec<&str> = ok.iter().map(|c| c.code.as_str()).collect();
     let bad = common::python_parse_failures(&progs);
-    println!("{} programs parsed by ast.parse, {} rejected", progs.len() - bad.len(), bad.len());
+    println!(
+        "{} programs parsed by ast.parse, {} rejected",
+        progs.len() - bad.len(),
+        bad.len()
+    );
     for (i, e) in bad.iter().take(10) {
         println!("not Python: {}: {e}", ok[*i].relpath);
     }
@@ -175,8 +184,8 @@ fn normalize_json_typing(line: &str) -> String {
                 while j < bytes.len() && bytes[j] == b'0' {
                     j += 1;
                 }
-                let next_ident =
-                    j < bytes.len() && ((bytes[j] as char).is_ascii_alphanumeric() || bytes[j] == b'_');
+                let next_ident = j < bytes.len()
+                    && ((bytes[j] as char).is_ascii_alphanumeric() || bytes[j] == b'_');
                 if !next_ident {
                     out.push_str(&line[start..i]);
                     i = j;
@@ -228,7 +237,10 @@ fn json_leaf_eq(a: &plist::Value, b: &plist::Value) -> bool {
     use plist::Value as P;
     let num = |v: &P| match v {
         P::Real(r) => Some(*r),
-        P::Integer(i) => i.as_signed().map(|i| i as f64).or(i.as_unsigned().map(|u| u as f64)),
+        P::Integer(i) => i
+            .as_signed()
+            .map(|i| i as f64)
+            .or(i.as_unsigned().map(|u| u as f64)),
         _ => None,
     };
     match (a, b) {
@@ -372,7 +384,10 @@ fn group_members_print_the_same_program() {
         println!("{f}");
     }
     assert!(typed_fail.is_empty(), "non-JSON group members differ");
-    assert!(json_fail.is_empty(), "JSON group members differ beyond lost typing");
+    assert!(
+        json_fail.is_empty(),
+        "JSON group members differ beyond lost typing"
+    );
 }
 
 #[test]
