@@ -360,23 +360,46 @@ fn aggr_dict(a: &Aggr) -> P {
     P::Dictionary(d)
 }
 
+fn item_value(v: &DictItemValue) -> (i64, P) {
+    match v {
+        DictItemValue::Text(t) => (0, wrap("WFTextTokenString", text_value(t))),
+        DictItemValue::Number(t) => (3, wrap("WFTextTokenString", text_value(t))),
+        DictItemValue::Dict(d) => (
+            1,
+            wrap(
+                "WFDictionaryFieldValue",
+                wrap("WFDictionaryFieldValue", dict_items(d)),
+            ),
+        ),
+        DictItemValue::Array(a) => (
+            2,
+            wrap(
+                "WFArrayParameterState",
+                P::Array(
+                    a.iter()
+                        .map(|x| match x {
+                            ArrayItem::Typed(t) => {
+                                let (ty, value) = item_value(t);
+                                let mut d = Dictionary::new();
+                                d.insert("WFItemType".into(), P::Integer(ty.into()));
+                                d.insert("WFValue".into(), value);
+                                P::Dictionary(d)
+                            }
+                            ArrayItem::Plain(v) => to_plist(v),
+                        })
+                        .collect(),
+                ),
+            ),
+        ),
+        DictItemValue::Bool(v) => (4, wrap("WFNumberSubstitutableState", to_plist(v))),
+    }
+}
+
 fn dict_items(items: &[DictItem]) -> P {
     let list = items
         .iter()
         .map(|it| {
-            let (ty, value) = match &it.value {
-                DictItemValue::Text(t) => (0, wrap("WFTextTokenString", text_value(t))),
-                DictItemValue::Number(t) => (3, wrap("WFTextTokenString", text_value(t))),
-                DictItemValue::Dict(d) => (1, wrap("WFDictionaryFieldValue", dict_items(d))),
-                DictItemValue::Array(a) => (
-                    2,
-                    wrap(
-                        "WFArrayParameterState",
-                        P::Array(a.iter().map(to_plist).collect()),
-                    ),
-                ),
-                DictItemValue::Bool(v) => (4, wrap("WFNumberSubstitutableState", to_plist(v))),
-            };
+            let (ty, value) = item_value(&it.value);
             let mut d = Dictionary::new();
             d.insert("WFItemType".into(), P::Integer(ty.into()));
             d.insert(

@@ -774,6 +774,7 @@ impl Builder {
             let v = self.value(v);
             meta.push((key, v));
         }
+        sort_params(meta);
     }
 
     fn plain_string(&mut self, e: &Expr) -> Option<String> {
@@ -873,6 +874,7 @@ impl Builder {
                 Arg::Pos(_) => {}
             }
         }
+        sort_params(&mut out);
         let mut seen = std::collections::HashSet::new();
         for (k, _) in &out {
             if !seen.insert(k.clone()) {
@@ -1202,6 +1204,7 @@ impl Builder {
                                 d.push((k, v));
                             }
                         }
+                        sort_params(&mut d);
                         Value::Dict(d)
                     }
                     (
@@ -1329,31 +1332,45 @@ impl Builder {
         let mut out = Vec::new();
         for (k, v) in pairs {
             let key = self.item_text(k);
-            let value = match v {
-                Expr::Str { .. } => DictItemValue::Text(self.item_text(v)),
-                Expr::Num(n, _) => DictItemValue::Number(Text::lit(n.clone())),
-                Expr::Bool(b, _) => DictItemValue::Bool(Value::Bool(*b)),
-                Expr::Dict(p, _) => DictItemValue::Dict(self.dict_items(p)),
-                Expr::List(items, _) => {
-                    DictItemValue::Array(items.iter().map(|x| self.value(x)).collect())
-                }
-                Expr::Call { args, .. } if v.as_call().is_some_and(|(f, _)| f == "number") => {
-                    match args.as_slice() {
-                        [Arg::Pos(t)] => DictItemValue::Number(self.item_text(t)),
-                        _ => DictItemValue::Number(Text::default()),
-                    }
-                }
-                Expr::Call { args, .. } if v.as_call().is_some_and(|(f, _)| f == "boolean") => {
-                    match args.as_slice() {
-                        [Arg::Pos(x)] => DictItemValue::Bool(self.value(x)),
-                        _ => DictItemValue::Bool(Value::Bool(false)),
-                    }
-                }
-                other => DictItemValue::Text(self.item_text(other)),
-            };
+            let value = self.item_value(v);
             out.push(DictItem { key, value });
         }
         out
+    }
+
+    /// A dictionary entry's value: the literal's form gives its item type.
+    fn item_value(&mut self, v: &Expr) -> DictItemValue {
+        match v {
+            Expr::Str { .. } => DictItemValue::Text(self.item_text(v)),
+            Expr::Num(n, _) => DictItemValue::Number(Text::lit(n.clone())),
+            Expr::Bool(b, _) => DictItemValue::Bool(Value::Bool(*b)),
+            Expr::Dict(p, _) => DictItemValue::Dict(self.dict_items(p)),
+            Expr::List(items, _) => DictItemValue::Array(
+                items
+                    .iter()
+                    .map(|x| match x.as_call() {
+                        Some(("plain", [Arg::Pos(Expr::Dict(..))])) => {
+                            ArrayItem::Plain(self.value(x))
+                        }
+                        Some(("plain", [Arg::Pos(inner)])) => ArrayItem::Plain(self.value(inner)),
+                        _ => ArrayItem::Typed(self.item_value(x)),
+                    })
+                    .collect(),
+            ),
+            Expr::Call { args, .. } if v.as_call().is_some_and(|(f, _)| f == "number") => {
+                match args.as_slice() {
+                    [Arg::Pos(t)] => DictItemValue::Number(self.item_text(t)),
+                    _ => DictItemValue::Number(Text::default()),
+                }
+            }
+            Expr::Call { args, .. } if v.as_call().is_some_and(|(f, _)| f == "boolean") => {
+                match args.as_slice() {
+                    [Arg::Pos(x)] => DictItemValue::Bool(self.value(x)),
+                    _ => DictItemValue::Bool(Value::Bool(false)),
+                }
+            }
+            other => DictItemValue::Text(self.item_text(other)),
+        }
     }
 
     /// A variable expression: a name or special variable with aggrandizements.
@@ -1461,6 +1478,7 @@ impl Builder {
                             ));
                         }
                         p.extend(self.kwargs(rest, &[]));
+                        sort_params(&mut p);
                         r.aggr.push(Aggr::Other(p));
                         Some(r)
                     }

@@ -339,6 +339,24 @@ fn walk_text<'a>(t: &'a Text, f: &mut dyn FnMut(Item<'a>)) {
     }
 }
 
+fn walk_item_value<'a>(v: &'a DictItemValue, f: &mut dyn FnMut(Item<'a>)) {
+    match v {
+        DictItemValue::Text(t) | DictItemValue::Number(t) => walk_text(t, f),
+        DictItemValue::Bool(v) => walk_value(v, f),
+        DictItemValue::Dict(d) => walk_items(d, f),
+        DictItemValue::Array(a) => walk_array(a, f),
+    }
+}
+
+fn walk_array<'a>(a: &'a [ArrayItem], f: &mut dyn FnMut(Item<'a>)) {
+    for x in a {
+        match x {
+            ArrayItem::Typed(t) => walk_item_value(t, f),
+            ArrayItem::Plain(v) => walk_value(v, f),
+        }
+    }
+}
+
 fn walk_items<'a>(items: &'a [DictItem], f: &mut dyn FnMut(Item<'a>)) {
     for it in items {
         walk_text(&it.key, f);
@@ -346,7 +364,7 @@ fn walk_items<'a>(items: &'a [DictItem], f: &mut dyn FnMut(Item<'a>)) {
             DictItemValue::Text(t) | DictItemValue::Number(t) => walk_text(t, f),
             DictItemValue::Bool(v) => walk_value(v, f),
             DictItemValue::Dict(d) => walk_items(d, f),
-            DictItemValue::Array(a) => a.iter().for_each(|v| walk_value(v, f)),
+            DictItemValue::Array(a) => walk_array(a, f),
         }
     }
 }
@@ -927,38 +945,53 @@ impl Printer<'_> {
             }
             self.item_text(s, &it.key);
             s.push_str(": ");
-            match &it.value {
-                DictItemValue::Text(t) => self.item_text(s, t),
-                DictItemValue::Number(t) => match number_literal(t) {
-                    Some(n) => s.push_str(&n),
-                    None => {
-                        s.push_str("number(");
-                        self.text(s, t);
-                        s.push(')');
-                    }
-                },
-                DictItemValue::Bool(v) => match v {
-                    Value::Bool(b) => s.push_str(if *b { "True" } else { "False" }),
-                    other => {
-                        s.push_str("boolean(");
-                        self.value(s, other, fs)?;
-                        s.push(')');
-                    }
-                },
-                DictItemValue::Dict(d) => self.dict_items(s, d, fs)?,
-                DictItemValue::Array(a) => {
-                    s.push('[');
-                    for (i, x) in a.iter().enumerate() {
-                        if i > 0 {
-                            s.push_str(", ");
-                        }
-                        self.value(s, x, fs)?;
-                    }
-                    s.push(']');
-                }
-            }
+            self.item_value(s, &it.value)?;
         }
         s.push('}');
+        Ok(())
+    }
+
+    /// A dictionary entry's value: its item type shows in its literal form.
+    fn item_value(&self, s: &mut String, v: &DictItemValue) -> R {
+        match v {
+            DictItemValue::Text(t) => self.item_text(s, t),
+            DictItemValue::Number(t) => match number_literal(t) {
+                Some(n) => s.push_str(&n),
+                None => {
+                    s.push_str("number(");
+                    self.text(s, t);
+                    s.push(')');
+                }
+            },
+            DictItemValue::Bool(v) => match v {
+                Value::Bool(b) => s.push_str(if *b { "True" } else { "False" }),
+                other => {
+                    s.push_str("boolean(");
+                    self.value(s, other, false)?;
+                    s.push(')');
+                }
+            },
+            DictItemValue::Dict(d) => self.dict_items(s, d, false)?,
+            DictItemValue::Array(a) => {
+                s.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        s.push_str(", ");
+                    }
+                    match x {
+                        ArrayItem::Typed(t) => self.item_value(s, t)?,
+                        // An untyped element says so; a plain dictionary already does.
+                        ArrayItem::Plain(v @ Value::Dict(_)) => self.value(s, v, false)?,
+                        ArrayItem::Plain(v) => {
+                            s.push_str("plain(");
+                            self.value(s, v, false)?;
+                            s.push(')');
+                        }
+                    }
+                }
+                s.push(']');
+            }
+        }
         Ok(())
     }
 

@@ -6,9 +6,14 @@
 
 use serde::Serialize;
 
-/// Ordered key/value pairs: plist dictionaries keep their order through the IR so that
-/// printing is deterministic and close to the source.
+/// Key/value pairs of a plist dictionary, sorted by key: the order of keys in a file
+/// carries no meaning, and the same shortcut saved by different tools must print the same.
 pub type Params = Vec<(String, Value)>;
+
+/// Puts dictionary entries in the IR's canonical (byte-wise key) order.
+pub fn sort_params(p: &mut Params) {
+    p.sort_by(|a, b| a.0.cmp(&b.0));
+}
 
 /// A whole shortcut.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -233,8 +238,17 @@ pub enum DictItemValue {
     Bool(Value),
     /// `WFItemType` 1.
     Dict(Vec<DictItem>),
-    /// `WFItemType` 2: a `WFArrayParameterState` whose elements are plain values.
-    Array(Vec<Value>),
+    /// `WFItemType` 2: a `WFArrayParameterState`.
+    Array(Vec<ArrayItem>),
+}
+
+/// An element of a dictionary's array.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ArrayItem {
+    /// `{WFItemType, WFValue}`, typed like a dictionary entry's value.
+    Typed(DictItemValue),
+    /// Anything else (usually a plain string).
+    Plain(Value),
 }
 
 /// A reference to a variable, with its aggrandizements in order.

@@ -40,6 +40,7 @@ pub fn lift(loaded: Loaded, limits: &Limits) -> Result<Workflow, LiftError> {
             meta.push((k, lift_value(&v)));
         }
     }
+    sort_params(&mut meta);
     let mut warnings = Vec::new();
     let list = match actions {
         Some(P::Array(a)) => a,
@@ -106,6 +107,8 @@ pub fn lift_action(mut d: plist::Dictionary) -> Action {
     for (k, v) in d {
         action.extra.push((k, lift_value(&v)));
     }
+    sort_params(&mut action.params);
+    sort_params(&mut action.extra);
     action
 }
 
@@ -153,7 +156,9 @@ fn lift_dict(d: &plist::Dictionary) -> Value {
     if let Some(r) = var_ref_dict(d) {
         return Value::VarRef(r);
     }
-    Value::Dict(d.iter().map(|(k, v)| (k.clone(), lift_value(v))).collect())
+    let mut p: Params = d.iter().map(|(k, v)| (k.clone(), lift_value(v))).collect();
+    sort_params(&mut p);
+    Value::Dict(p)
 }
 
 /// `{string, attachmentsByRange}` → [`Text`], when every range is `{n, 1}` on a U+FFFC
@@ -309,7 +314,9 @@ fn aggrandizement(v: &P) -> Option<Aggr> {
         _ => None,
     };
     Some(typed.unwrap_or_else(|| {
-        Aggr::Other(d.iter().map(|(k, v)| (k.clone(), lift_value(v))).collect())
+        let mut p: Params = d.iter().map(|(k, v)| (k.clone(), lift_value(v))).collect();
+        sort_params(&mut p);
+        Aggr::Other(p)
     }))
 }
 
@@ -332,22 +339,43 @@ fn dict_item(v: &P) -> Option<DictItem> {
     }
     let ty = d.get("WFItemType")?.as_signed_integer()?;
     let key = token_text(d.get("WFKey")?)?;
-    let wv = d.get("WFValue")?;
-    let value = match ty {
+    let value = item_value(ty, d.get("WFValue")?)?;
+    Some(DictItem { key, value })
+}
+
+/// The value of a dictionary entry (or array element) of item type `ty`.
+fn item_value(ty: i64, wv: &P) -> Option<DictItemValue> {
+    Some(match ty {
         0 => DictItemValue::Text(token_text(wv)?),
         3 => DictItemValue::Number(token_text(wv)?),
-        1 => DictItemValue::Dict(dict_field(wrapped(wv, "WFDictionaryFieldValue")?)?),
+        // Shortcuts wraps a nested dictionary twice.
+        1 => DictItemValue::Dict(dict_field(wrapped(
+            wrapped(wv, "WFDictionaryFieldValue")?,
+            "WFDictionaryFieldValue",
+        )?)?),
         2 => DictItemValue::Array(
             wrapped(wv, "WFArrayParameterState")?
                 .as_array()?
                 .iter()
-                .map(lift_value)
+                .map(array_item)
                 .collect(),
         ),
         4 => DictItemValue::Bool(lift_value(wrapped(wv, "WFNumberSubstitutableState")?)),
         _ => return None,
-    };
-    Some(DictItem { key, value })
+    })
+}
+
+fn array_item(v: &P) -> ArrayItem {
+    let typed = v.as_dictionary().and_then(|d| {
+        if d.len() != 2 {
+            return None;
+        }
+        item_value(d.get("WFItemType")?.as_signed_integer()?, d.get("WFValue")?)
+    });
+    match typed {
+        Some(t) => ArrayItem::Typed(t),
+        None => ArrayItem::Plain(lift_value(v)),
+    }
 }
 
 /// `{Value: x, WFSerializationType: kind}` → `x`.

@@ -36,6 +36,9 @@ fn convert(v: &serde_json::Value, depth: usize, max: usize) -> Result<plist::Val
                 .collect::<Result<_, _>>()?,
         ),
         J::Object(o) => {
+            if let Some(v) = tagged(o) {
+                return Ok(v);
+            }
             let mut d = plist::Dictionary::new();
             for (k, x) in o {
                 d.insert(k.clone(), convert(x, depth + 1, max)?);
@@ -43,4 +46,24 @@ fn convert(v: &serde_json::Value, depth: usize, max: usize) -> Result<plist::Val
             plist::Value::Dictionary(d)
         }
     })
+}
+
+/// Some dumps write data and dates as `{"__type__": "data"|"date", "__value__": text}`;
+/// those get their plist type back.
+fn tagged(o: &serde_json::Map<String, serde_json::Value>) -> Option<plist::Value> {
+    use base64::Engine as _;
+    if o.len() != 2 {
+        return None;
+    }
+    let value = o.get("__value__")?.as_str()?;
+    match o.get("__type__")?.as_str()? {
+        "data" => base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .ok()
+            .map(plist::Value::Data),
+        "date" => plist::Date::from_xml_format(value)
+            .ok()
+            .map(plist::Value::Date),
+        _ => None,
+    }
 }

@@ -11,7 +11,7 @@ __workflow__ = {
     'WFWorkflowOutputContentItemClasses': [],
     'WFWorkflowTypes': ['''NCWidget''', '''WatchKit'''],
 }
-Dictionary = is_workflow_actions_dictionary(WFItems={'''name''': '''Ada Lovelace''', '''age''': 36, '''subscribed''': True, '''languages''': [plain({'WFItemType': 0, 'WFValue': f'''English'''}), plain({'WFItemType': 0, 'WFValue': f'''French'''})], '''city''': '''London'''})
+Dictionary = is_workflow_actions_dictionary(WFItems={'''name''': '''Ada Lovelace''', '''age''': 36, '''subscribed''': True, '''languages''': ['''English''', '''French'''], '''city''': '''London'''})
 Dictionary_Value = is_workflow_actions_getvalueforkey(WFDictionaryKey='''city''', WFInput=Dictionary)
 Text = is_workflow_actions_gettext(WFTextActionText=f'''👤 {Dictionary['name']} ({Dictionary['age']}) lives in {Dictionary_Value} and speaks {Dictionary['languages'].Count}.''')
 is_workflow_actions_showresult(Text=f'''{Text}''')
