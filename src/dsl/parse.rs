@@ -572,9 +572,11 @@ impl Builder {
             i += 1;
             let s = match &n.kind {
                 NodeKind::Comment(lines) => {
+                    let mut action = Action::new(crate::lift::ID_COMMENT);
+                    action.span = SrcSpan(Some(n.span.clone()));
                     out.push(Stmt::Comment {
                         text: lines.join("\n"),
-                        action: Action::new(crate::lift::ID_COMMENT),
+                        action,
                     });
                     continue;
                 }
@@ -591,7 +593,8 @@ impl Builder {
                     "not inside a matching block",
                 )),
                 LineStmt::If(cond) => {
-                    let (cond, start) = self.condition(cond);
+                    let (cond, mut start) = self.condition(cond);
+                    start.span = SrcSpan(Some(n.span.clone()));
                     let mut then = self.block(&n.children, meta);
                     // Comments standing between the body and `else:` come before the
                     // Otherwise marker, so they end the `if` body.
@@ -630,11 +633,21 @@ impl Builder {
                     });
                 }
                 LineStmt::Match(call) => {
-                    out.push(self.menu(call, &n.children, meta));
+                    let mut m = self.menu(call, &n.children, meta);
+                    if let Stmt::Menu { markers, .. } = &mut m {
+                        markers.start.span = SrcSpan(Some(n.span.clone()));
+                    }
+                    out.push(m);
                 }
                 LineStmt::ForRange { call, targets } | LineStmt::ForEach { call, targets } => {
                     let each = matches!(s, LineStmt::ForEach { .. });
-                    out.push(self.repeat(each, call, targets, &n.children, meta));
+                    let mut r = self.repeat(each, call, targets, &n.children, meta);
+                    if let Stmt::RepeatCount { markers, .. } | Stmt::RepeatEach { markers, .. } =
+                        &mut r
+                    {
+                        markers.start.span = SrcSpan(Some(n.span.clone()));
+                    }
+                    out.push(r);
                 }
                 LineStmt::Append {
                     name,
@@ -647,7 +660,10 @@ impl Builder {
                         name: var,
                         append: true,
                         value: Some(v),
-                        action: Action::new(ID_APPENDVAR),
+                        action: Action {
+                            span: SrcSpan(Some(n.span.clone())),
+                            ..Action::new(ID_APPENDVAR)
+                        },
                     });
                 }
                 LineStmt::Assign {
@@ -679,7 +695,10 @@ impl Builder {
                                 name: var,
                                 append: false,
                                 value: Some(v),
-                                action: Action::new(ID_SETVAR),
+                                action: Action {
+                                    span: SrcSpan(Some(n.span.clone())),
+                                    ..Action::new(ID_SETVAR)
+                                },
                             });
                         }
                     }
@@ -815,6 +834,28 @@ impl Builder {
             (action_id_from_function(f), args)
         };
         let mut a = Action::new(id);
+        a.span = SrcSpan(Some(span.clone()));
+        for arg in rest {
+            match arg {
+                Arg::Kw(k, v, s) => {
+                    a.param_spans
+                        .0
+                        .push((k.clone(), s.start..s.start + k.len(), v.span()))
+                }
+                Arg::Star(pairs, _) => {
+                    for (k, v) in pairs {
+                        if let Expr::Str {
+                            kind: StrKind::Plain(key),
+                            span,
+                        } = k
+                        {
+                            a.param_spans.0.push((key.clone(), span.clone(), v.span()));
+                        }
+                    }
+                }
+                Arg::Pos(_) => {}
+            }
+        }
         for arg in rest {
             if let Arg::Pos(e) = arg {
                 self.err(
@@ -1388,6 +1429,7 @@ impl Builder {
                 Some(VarRef {
                     var,
                     aggr: Vec::new(),
+                    span: SrcSpan(Some(span.clone())),
                 })
             }
             Expr::Sub { base, index, .. } => {
@@ -1413,6 +1455,7 @@ impl Builder {
                     Some(VarRef {
                         var: v,
                         aggr: Vec::new(),
+                        span: SrcSpan(Some(span.clone())),
                     })
                 };
                 match (f, args.as_slice()) {

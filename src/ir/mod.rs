@@ -10,6 +10,38 @@ use serde::Serialize;
 /// carries no meaning, and the same shortcut saved by different tools must print the same.
 pub type Params = Vec<(String, Value)>;
 
+/// Where a node came from in DSL source (byte range). Spans are not part of a program's
+/// meaning: any two spans compare equal, so IR equality ignores them.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(transparent)]
+pub struct SrcSpan(pub Option<std::ops::Range<usize>>);
+
+impl PartialEq for SrcSpan {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// Spans of an action's parameters: (key, span of the key, span of the value).
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(transparent)]
+pub struct ParamSpans(pub Vec<(String, std::ops::Range<usize>, std::ops::Range<usize>)>);
+
+impl PartialEq for ParamSpans {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl ParamSpans {
+    pub fn get(&self, key: &str) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+        self.0
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, a, b)| (a.clone(), b.clone()))
+    }
+}
+
 /// Puts dictionary entries in the IR's canonical (byte-wise key) order.
 pub fn sort_params(p: &mut Params) {
     p.sort_by(|a, b| a.0.cmp(&b.0));
@@ -150,6 +182,23 @@ pub struct Action {
     pub no_params: bool,
     /// Keys of the action dictionary other than the identifier and parameters.
     pub extra: Params,
+    /// The call in DSL source (or the line of a block marker).
+    #[serde(skip_serializing_if = "SrcSpan::is_none")]
+    pub span: SrcSpan,
+    #[serde(skip_serializing_if = "ParamSpans::is_empty")]
+    pub param_spans: ParamSpans,
+}
+
+impl SrcSpan {
+    pub fn is_none(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl ParamSpans {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 impl Action {
@@ -160,6 +209,8 @@ impl Action {
             output: None,
             no_params: false,
             extra: Vec::new(),
+            span: SrcSpan::default(),
+            param_spans: ParamSpans::default(),
         }
     }
 
@@ -256,6 +307,9 @@ pub enum ArrayItem {
 pub struct VarRef {
     pub var: Var,
     pub aggr: Vec<Aggr>,
+    /// Where the variable is named in DSL source.
+    #[serde(skip_serializing_if = "SrcSpan::is_none")]
+    pub span: SrcSpan,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -285,7 +285,11 @@ fn var_ref_dict(d: &plist::Dictionary) -> Option<VarRef> {
             a.iter().map(aggrandizement).collect::<Option<Vec<_>>>()?
         }
     };
-    Some(VarRef { var, aggr })
+    Some(VarRef {
+        var,
+        aggr,
+        span: SrcSpan::default(),
+    })
 }
 
 fn aggrandizement(v: &P) -> Option<Aggr> {
