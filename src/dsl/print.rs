@@ -1194,13 +1194,24 @@ pub fn py_str(s: &mut String, t: &str) {
 
 /// Escapes text for the inside of a `'''` literal (`braces`: inside an f-string).
 fn escape_into(s: &mut String, t: &str, braces: bool) {
-    let chars: Vec<char> = t.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
+    // Most text needs no escape at all: copy it whole. The multi-byte characters that do
+    // (C1 controls, U+2028/9, U+FEFF, U+FFFC) start with 0xC2, 0xE2 or 0xEF.
+    let plain = t.bytes().all(|b| {
+        !(b < 0x20 && b != b'\n' && b != b'\t'
+            || matches!(b, b'\\' | b'\'' | 0x7f | 0xC2 | 0xE2 | 0xEF)
+            || braces && (b == b'{' || b == b'}'))
+    });
+    if plain {
+        s.push_str(t);
+        return;
+    }
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '\\' => s.push_str("\\\\"),
             '\'' => {
                 // Only a quote that could close the literal needs escaping.
-                if i + 1 == chars.len() || chars[i + 1] == '\'' {
+                if chars.peek().is_none_or(|&n| n == '\'') {
                     s.push_str("\\'");
                 } else {
                     s.push('\'');
