@@ -1,0 +1,29 @@
+//! Regression tests for bugs the property tests (`tests/proptest_dsl.rs`) found.
+
+use wfc::dsl::{parse, print, ParseOptions};
+use wfc::ir::*;
+
+fn parse_ok(src: &str) -> Workflow {
+    parse(src, ParseOptions::default()).unwrap_or_else(|d| panic!("{}", d[0].render("t.py", src)))
+}
+
+/// `plist::Dictionary::remove` swaps the last key into the removed one's place: taking the
+/// identifier and parameters out of an action reordered its other keys.
+#[test]
+fn lifted_extra_keys_keep_their_order() {
+    let mut d = plist::Dictionary::new();
+    d.insert("WFWorkflowActionIdentifier".into(), "a.b".into());
+    d.insert(
+        "WFWorkflowActionParameters".into(),
+        plist::Value::Dictionary(Default::default()),
+    );
+    for k in ["First", "Second", "Third"] {
+        d.insert(k.into(), plist::Value::Integer(1.into()));
+    }
+    let keys: Vec<String> = wfc::lift::lift_action(d)
+        .extra
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(keys, ["First", "Second", "Third"]);
+}
