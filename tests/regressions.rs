@@ -27,3 +27,27 @@ fn lifted_extra_keys_keep_their_order() {
         .collect();
     assert_eq!(keys, ["First", "Second", "Third"]);
 }
+
+/// A magic loop name set outside a loop (`Repeat_Item_2 = ...`) was read back, where it is
+/// used, as a variable called `Repeat_Item_2`.
+#[test]
+fn magic_name_set_outside_a_loop_reads_back() {
+    let wf = parse_ok("Repeat_Item_2 = '''a'''\nx = f'''{Repeat_Item_2}'''\n");
+    let Stmt::SetVariable {
+        value: Some(Value::Text(t)),
+        ..
+    } = &wf.body[1]
+    else {
+        panic!("{:?}", wf.body[1]);
+    };
+    let [TextPart::Var(r)] = t.parts.as_slice() else {
+        panic!("{t:?}");
+    };
+    assert_eq!(
+        r.var,
+        Var::Named {
+            name: "Repeat Item 2".into(),
+            uuid: None
+        }
+    );
+}

@@ -509,7 +509,7 @@ impl Builder {
         }
         if self.set_names.contains_key(ident) {
             return Some(Var::Named {
-                name: ident.to_string(),
+                name: magic_loop_name(ident).unwrap_or_else(|| ident.to_string()),
                 uuid: None,
             });
         }
