@@ -51,3 +51,18 @@ fn magic_name_set_outside_a_loop_reads_back() {
         }
     );
 }
+
+/// A parameter called `__action__` prints as `**{'''__action__''': ...}`; the parser took it
+/// for the special keyword and dropped it.
+#[test]
+fn dunder_parameter_in_star_dict_is_a_parameter() {
+    let wf = parse_ok("is_workflow_actions_gettext(**{'''__action__''': '''x'''})\n");
+    let Stmt::Action(a) = &wf.body[0] else {
+        panic!("{:?}", wf.body[0]);
+    };
+    assert_eq!(
+        a.params,
+        vec![("__action__".into(), Value::String("x".into()))]
+    );
+    assert!(a.extra.is_empty());
+}

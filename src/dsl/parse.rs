@@ -806,7 +806,13 @@ impl Builder {
                 );
             }
         }
-        let mut params = self.kwargs(rest, &["__action__", "__no_params__", "__uuid__"]);
+        // Only keyword arguments are special: `**{'__uuid__': ...}` is a parameter.
+        let specials = ["__action__", "__no_params__", "__uuid__"];
+        let (special, rest): (Vec<Arg>, Vec<Arg>) = rest
+            .iter()
+            .cloned()
+            .partition(|a| matches!(a, Arg::Kw(k, ..) if specials.contains(&k.as_str())));
+        let mut params = self.kwargs(&special, &specials);
         if let Some(i) = params.iter().position(|(k, _)| k == "__uuid__") {
             if let (_, Value::String(u)) = params.remove(i) {
                 a.output = Some(u);
@@ -821,7 +827,7 @@ impl Builder {
             params.remove(i);
             a.no_params = true;
         }
-        a.params = params;
+        a.params = self.kwargs(&rest, &[]);
         Some(a)
     }
 
