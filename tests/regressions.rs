@@ -66,3 +66,69 @@ fn dunder_parameter_in_star_dict_is_a_parameter() {
     );
     assert!(a.extra.is_empty());
 }
+
+fn block_start_param_round_trips(mut stmt: Stmt, key: &str, v: Value) {
+    let markers = match &mut stmt {
+        Stmt::Menu { markers, .. } | Stmt::RepeatEach { markers, .. } => markers,
+        _ => unreachable!(),
+    };
+    markers.start.params.push((key.into(), v));
+    let wf = Workflow {
+        meta: Vec::new(),
+        body: vec![stmt],
+        provenance: Provenance::default(),
+        warnings: Vec::new(),
+    };
+    let code = print(&wf);
+    let back = parse_ok(&code);
+    assert_eq!(print(&back), code);
+    match (&back.body[0], &wf.body[0]) {
+        (
+            Stmt::Menu {
+                prompt: p1,
+                markers: m1,
+                ..
+            },
+            Stmt::Menu {
+                prompt: p2,
+                markers: m2,
+                ..
+            },
+        ) => {
+            assert_eq!(p1, p2, "{code}");
+            assert_eq!(m1.start.params, m2.start.params, "{code}");
+        }
+        (Stmt::RepeatEach { markers: m1, .. }, Stmt::RepeatEach { markers: m2, .. }) => {
+            assert_eq!(m1.start.params, m2.start.params, "{code}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn markers(id: &str) -> BlockMarkers {
+    BlockMarkers {
+        group: "G".into(),
+        start: Action::new(id),
+        end: Action::new(id),
+    }
+}
+
+/// A menu's start parameter called `prompt` printed as `prompt=...`, which reads back as the
+/// menu's prompt; a repeat's `start` parameter printed as a second `start=` (not Python).
+#[test]
+fn block_start_parameters_named_like_the_head_arguments() {
+    let menu = Stmt::Menu {
+        prompt: None,
+        items: MenuItems::FromCases,
+        cases: Vec::new(),
+        markers: markers("is.workflow.actions.choosefrommenu"),
+    };
+    block_start_param_round_trips(menu, "prompt", Value::String("p".into()));
+    let each = Stmt::RepeatEach {
+        items: None,
+        body: Vec::new(),
+        markers: markers("is.workflow.actions.repeat.each"),
+    };
+    block_start_param_round_trips(each.clone(), "start", Value::Int(1));
+    block_start_param_round_trips(each, "start", Value::Int(2));
+}
