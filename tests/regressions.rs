@@ -132,3 +132,54 @@ fn block_start_parameters_named_like_the_head_arguments() {
     block_start_param_round_trips(each.clone(), "start", Value::Int(1));
     block_start_param_round_trips(each, "start", Value::Int(2));
 }
+
+/// A text whose variable cannot be written inside an f-string (a dictionary key with a
+/// backslash) prints serialized: as a dictionary key it did not parse, and elsewhere it read
+/// back as `Serialized` (so an `if` comparing with it printed differently the second time).
+#[test]
+fn serialized_text_fallback_reads_back_as_text() {
+    let var = VarRef {
+        var: Var::ShortcutInput,
+        aggr: vec![Aggr::DictKey("\\".into())],
+    };
+    let text = Text {
+        parts: vec![TextPart::Lit("a".into()), TextPart::Var(var.clone())],
+        empty_ranges: false,
+    };
+    let field = Value::DictField(vec![DictItem {
+        key: text.clone(),
+        value: DictItemValue::Number(text.clone()),
+    }]);
+    let cond = Stmt::If {
+        cond: Condition {
+            input: Some(Value::Dict(vec![
+                ("Type".into(), Value::String("Variable".into())),
+                ("Variable".into(), Value::Attachment(var)),
+            ])),
+            op: Some(Value::Int(4)),
+            operands: vec![("WFConditionalActionString".into(), Value::Text(text))],
+        },
+        then: Vec::new(),
+        otherwise: None,
+        markers: BlockMarkers {
+            group: "G".into(),
+            start: Action::new("is.workflow.actions.conditional"),
+            end: Action::new("is.workflow.actions.conditional"),
+        },
+    };
+    let wf = Workflow {
+        meta: vec![("K".into(), field)],
+        body: vec![cond],
+        provenance: Provenance::default(),
+        warnings: Vec::new(),
+    };
+    let code = print(&wf);
+    assert!(code.contains("WFTextTokenString("), "{code}");
+    let mut back = parse_ok(&code);
+    assert_eq!(print(&back), code);
+    if let Stmt::If { markers, .. } = &mut back.body[0] {
+        markers.group = "G".into();
+    }
+    assert_eq!(back.meta, wf.meta);
+    assert_eq!(back.body, wf.body);
+}

@@ -1231,9 +1231,17 @@ impl Builder {
                         value: Box::new(self.value(v)),
                     },
                     (k, [Arg::Pos(v)]) if k.starts_with("WF") && !k.contains('_') => {
+                        let value = self.value(v);
+                        // How a text prints when its variables cannot stand in an f-string.
+                        if k == "WFTextTokenString" {
+                            let p = crate::compile::to_plist(&value);
+                            if let Some(t) = crate::lift::lift_text(&p) {
+                                return Value::Text(t);
+                            }
+                        }
                         Value::Serialized {
                             kind: k.to_string(),
-                            value: Box::new(self.value(v)),
+                            value: Box::new(value),
                         }
                     }
                     (f, _) if !is_value_builtin(f) || f == "action" => {
@@ -1298,6 +1306,22 @@ impl Builder {
                 kind: StrKind::F { parts, upper },
                 ..
             } => self.text(parts, *upper),
+            // A text whose variables cannot stand in an f-string prints serialized.
+            other
+                if other
+                    .as_call()
+                    .is_some_and(|(f, _)| f == "WFTextTokenString") =>
+            {
+                if let Value::Text(t) = self.value(other) {
+                    return t;
+                }
+                self.err(Diagnostic::new(
+                    "expected a text",
+                    other.span(),
+                    "not a text token string",
+                ));
+                Text::default()
+            }
             other => {
                 // A variable alone stands for a text holding just it.
                 match self.var_ref(other) {
