@@ -529,7 +529,7 @@ impl Builder {
         }
         if self.set_names.contains_key(ident) {
             return Some(Var::Named {
-                name: ident.to_string(),
+                name: magic_loop_name(ident).unwrap_or_else(|| ident.to_string()),
                 uuid: None,
             });
         }
@@ -868,7 +868,13 @@ impl Builder {
                 );
             }
         }
-        let mut params = self.kwargs(rest, &["__action__", "__no_params__", "__uuid__"]);
+        // Only keyword arguments are special: `**{'__uuid__': ...}` is a parameter.
+        let specials = ["__action__", "__no_params__", "__uuid__"];
+        let (special, rest): (Vec<Arg>, Vec<Arg>) = rest
+            .iter()
+            .cloned()
+            .partition(|a| matches!(a, Arg::Kw(k, ..) if specials.contains(&k.as_str())));
+        let mut params = self.kwargs(&special, &specials);
         if let Some(i) = params.iter().position(|(k, _)| k == "__uuid__") {
             if let (_, Value::String(u)) = params.remove(i) {
                 a.output = Some(u);
@@ -883,7 +889,7 @@ impl Builder {
             params.remove(i);
             a.no_params = true;
         }
-        a.params = params;
+        a.params = self.kwargs(&rest, &[]);
         Some(a)
     }
 
@@ -1289,9 +1295,17 @@ impl Builder {
                         value: Box::new(self.value(v)),
                     },
                     (k, [Arg::Pos(v)]) if k.starts_with("WF") && !k.contains('_') => {
+                        let value = self.value(v);
+                        // How a text prints when its variables cannot stand in an f-string.
+                        if k == "WFTextTokenString" {
+                            let p = crate::compile::to_plist(&value);
+                            if let Some(t) = crate::lift::lift_text(&p) {
+                                return Value::Text(t);
+                            }
+                        }
                         Value::Serialized {
                             kind: k.to_string(),
-                            value: Box::new(self.value(v)),
+                            value: Box::new(value),
                         }
                     }
                     (f, _) if !is_value_builtin(f) || f == "action" => {
@@ -1356,6 +1370,22 @@ impl Builder {
                 kind: StrKind::F { parts, upper },
                 ..
             } => self.text(parts, *upper),
+            // A text whose variables cannot stand in an f-string prints serialized.
+            other
+                if other
+                    .as_call()
+                    .is_some_and(|(f, _)| f == "WFTextTokenString") =>
+            {
+                if let Value::Text(t) = self.value(other) {
+                    return t;
+                }
+                self.err(Diagnostic::new(
+                    "expected a text",
+                    other.span(),
+                    "not a text token string",
+                ));
+                Text::default()
+            }
             other => {
                 // A variable alone stands for a text holding just it.
                 match self.var_ref(other) {

@@ -583,7 +583,11 @@ impl Printer<'_> {
                     args.push(("WFMenuItems".into(), v.clone()));
                 }
                 let mut head = String::from("match input(");
-                self.kwargs(&mut head, args.iter().chain(&markers.start.params));
+                self.kwargs(&mut head, args.iter());
+                if !args.is_empty() && !markers.start.params.is_empty() {
+                    head.push_str(", ");
+                }
+                self.kwargs_except(&mut head, markers.start.params.iter(), &["prompt"]);
                 if *items == MenuItems::Absent {
                     // None is no plist value: it says the file had no WFMenuItems.
                     if !head.ends_with('(') {
@@ -660,7 +664,7 @@ impl Printer<'_> {
                 head.push_str("start=1");
                 if !markers.start.params.is_empty() {
                     head.push_str(", ");
-                    self.kwargs(&mut head, markers.start.params.iter());
+                    self.kwargs_except(&mut head, markers.start.params.iter(), &["start"]);
                 }
                 head.push_str("):");
                 self.line(depth, &head);
@@ -749,13 +753,27 @@ impl Printer<'_> {
     }
 
     fn kwargs<'v>(&self, s: &mut String, params: impl Iterator<Item = &'v (String, Value)>) {
+        self.kwargs_except(s, params, &[])
+    }
+
+    /// Keyword arguments; keys in `spelled` (which the head of a block reads as its own)
+    /// are always written as `**{'key': value}`.
+    fn kwargs_except<'v>(
+        &self,
+        s: &mut String,
+        params: impl Iterator<Item = &'v (String, Value)>,
+        spelled: &[&str],
+    ) {
         let mut first = true;
         for (k, v) in params {
             if !first {
                 s.push_str(", ");
             }
             first = false;
-            if is_identifier(k) && !(k.starts_with("__") && k.ends_with("__")) {
+            if is_identifier(k)
+                && !(k.starts_with("__") && k.ends_with("__"))
+                && !spelled.contains(&k.as_str())
+            {
                 s.push_str(k);
                 s.push('=');
                 self.value(s, v, false).expect("outside f-strings");

@@ -74,7 +74,7 @@ pub fn lift(loaded: Loaded, limits: &Limits) -> Result<Workflow, LiftError> {
 
 /// One plist action dictionary → [`Action`] (block keys still inside `params`).
 pub fn lift_action(mut d: plist::Dictionary) -> Action {
-    let id = match d.remove("WFWorkflowActionIdentifier") {
+    let id = match take_key(&mut d, "WFWorkflowActionIdentifier") {
         Some(P::String(s)) => s,
         Some(other) => {
             // Keep a non-string identifier as an extra key; the action prints raw.
@@ -84,7 +84,7 @@ pub fn lift_action(mut d: plist::Dictionary) -> Action {
         None => String::new(),
     };
     let mut action = Action::new(id);
-    match d.remove("WFWorkflowActionParameters") {
+    match take_key(&mut d, "WFWorkflowActionParameters") {
         Some(P::Dictionary(p)) => {
             for (k, v) in p {
                 if k == "UUID" {
@@ -110,6 +110,20 @@ pub fn lift_action(mut d: plist::Dictionary) -> Action {
     sort_params(&mut action.params);
     sort_params(&mut action.extra);
     action
+}
+
+/// Removes `key` keeping the order of the other keys (`Dictionary::remove` swaps the last
+/// key into its place, which would reorder an action's extra keys).
+fn take_key(d: &mut plist::Dictionary, key: &str) -> Option<P> {
+    let mut out = None;
+    for (k, v) in std::mem::replace(d, plist::Dictionary::new()) {
+        if k == key {
+            out = Some(v);
+        } else {
+            d.insert(k, v);
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------
