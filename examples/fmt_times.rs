@@ -20,10 +20,14 @@ fn main() {
         for (k, b) in &files {
             let e = t.entry(k).or_default();
             let s = Instant::now();
-            let Ok(l) = wfc::shortcut::read_bytes(b, &limits) else { continue };
+            let Ok(l) = wfc::shortcut::read_bytes(b, &limits) else {
+                continue;
+            };
             let r = s.elapsed().as_secs_f64();
             let s = Instant::now();
-            let Ok(wf) = wfc::lift::lift(l, &limits) else { continue };
+            let Ok(wf) = wfc::lift::lift(l, &limits) else {
+                continue;
+            };
             let li = s.elapsed().as_secs_f64();
             let s = Instant::now();
             let code = wfc::dsl::print(&wf);
@@ -36,6 +40,12 @@ fn main() {
         }
     }
     for (k, [r, l, p, bytes]) in t {
-        println!("{k:16} read {:.3}s lift {:.3}s print {:.3}s  ({:.1} MB)", r, l, p, bytes / 1e6);
+        println!(
+            "{k:16} read {:.3}s lift {:.3}s print {:.3}s  ({:.1} MB)",
+            r,
+            l,
+            p,
+            bytes / 1e6
+        );
     }
 }

@@ -96,10 +96,13 @@ fn params_of(
     exclude: &'static [&'static str],
 ) -> Vec<(String, Value)> {
     let mut seen = HashSet::new();
-    pairs
+    let mut p: Vec<(String, Value)> = pairs
         .into_iter()
         .filter(|(k, _)| !exclude.contains(&k.as_str()) && k != "UUID" && seen.insert(k.clone()))
-        .collect()
+        .collect();
+    // The IR keeps dictionary entries sorted by key.
+    wfc::ir::sort_params(&mut p);
+    p
 }
 
 // ---------------------------------------------------------------------------------------
@@ -205,13 +208,18 @@ fn aggr(inner: BoxedStrategy<Value>) -> impl Strategy<Value = Aggr> {
             .prop_map(|(ty, rest)| {
                 let mut p = vec![("Type".to_string(), Value::String(ty.to_string()))];
                 p.extend(params_of(rest, &["Type"]));
+                wfc::ir::sort_params(&mut p);
                 Aggr::Other(p)
             }),
     ]
 }
 
 fn var_ref(inner: BoxedStrategy<Value>) -> impl Strategy<Value = VarRef> {
-    (var(inner.clone()), vec(aggr(inner), 0..3)).prop_map(|(var, aggr)| VarRef { var, aggr })
+    (var(inner.clone()), vec(aggr(inner), 0..3)).prop_map(|(var, aggr)| VarRef {
+        var,
+        aggr,
+        span: Default::default(),
+    })
 }
 
 /// Text: no empty literal, no two literals in a row; `empty_ranges` only without variables.
@@ -253,7 +261,19 @@ fn dict_items(inner: BoxedStrategy<Value>, depth: u32) -> BoxedStrategy<Vec<Dict
         (3, t.clone().prop_map(DictItemValue::Text).boxed()),
         (1, number.prop_map(DictItemValue::Number).boxed()),
         (1, inner.clone().prop_map(DictItemValue::Bool).boxed()),
-        (1, vec(inner, 0..3).prop_map(DictItemValue::Array).boxed()),
+        (
+            1,
+            vec(
+                prop_oneof![
+                    t.clone()
+                        .prop_map(|t| ArrayItem::Typed(DictItemValue::Text(t))),
+                    inner.prop_map(ArrayItem::Plain),
+                ],
+                0..3,
+            )
+            .prop_map(DictItemValue::Array)
+            .boxed(),
+        ),
     ];
     if depth > 0 {
         value.push((
@@ -287,6 +307,7 @@ fn plain_dict(inner: BoxedStrategy<Value>) -> impl Strategy<Value = Value> {
         );
         if typed {
             d.push(("Type".into(), Value::String("NotAVariableType".into())));
+            wfc::ir::sort_params(&mut d);
         }
         Value::Dict(d)
     })
@@ -363,13 +384,11 @@ fn plain_action() -> impl Strategy<Value = Action> {
                 a.no_params = true;
                 if no_params == 2 {
                     // The lifter keeps a non-dictionary parameters value as the first extra key.
-                    a.extra.insert(
-                        0,
-                        (
-                            "WFWorkflowActionParameters".into(),
-                            Value::String("not a dictionary".into()),
-                        ),
-                    );
+                    a.extra.push((
+                        "WFWorkflowActionParameters".into(),
+                        Value::String("not a dictionary".into()),
+                    ));
+                    wfc::ir::sort_params(&mut a.extra);
                 }
             }
             a
@@ -645,7 +664,7 @@ enum Slot<'a> {
     VarUuid(&'a mut String),
     Group(&'a mut String),
     /// Every value, before its children.
-    Value(&'a mut Value),
+    Value(#[allow(dead_code)] &'a mut Value),
 }
 
 type F<'f> = dyn FnMut(Slot<'_>) + 'f;
@@ -770,7 +789,11 @@ fn w_items(items: &mut [DictItem], f: &mut F) {
             DictItemValue::Text(t) | DictItemValue::Number(t) => w_text(t, f),
             DictItemValue::Bool(v) => w_val(v, f),
             DictItemValue::Dict(d) => w_items(d, f),
-            DictItemValue::Array(a) => a.iter_mut().for_each(|x| w_val(x, f)),
+            DictItemValue::Array(a) => a.iter_mut().for_each(|x| match x {
+                ArrayItem::Typed(DictItemValue::Text(t)) => w_text(t, f),
+                ArrayItem::Typed(_) => {}
+                ArrayItem::Plain(v) => w_val(v, f),
+            }),
         }
     }
 }

@@ -141,6 +141,7 @@ fn serialized_text_fallback_reads_back_as_text() {
     let var = VarRef {
         var: Var::ShortcutInput,
         aggr: vec![Aggr::DictKey("\\".into())],
+        span: Default::default(),
     };
     let text = Text {
         parts: vec![TextPart::Lit("a".into()), TextPart::Var(var.clone())],

@@ -170,8 +170,9 @@ fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnosti
         match l.item {
             Item::Blank => after_blank = true,
             Item::Comment(text) => {
+                // One comment action: consecutive lines at one indentation.
                 match pending.last_mut() {
-                    Some((_, lines, span)) if !after_blank => {
+                    Some((at, lines, span)) if !after_blank && *at == indent => {
                         lines.push(text);
                         span.end = l.span.end;
                     }
@@ -1420,9 +1421,6 @@ impl Builder {
                 items
                     .iter()
                     .map(|x| match x.as_call() {
-                        Some(("plain", [Arg::Pos(Expr::Dict(..))])) => {
-                            ArrayItem::Plain(self.value(x))
-                        }
                         Some(("plain", [Arg::Pos(inner)])) => ArrayItem::Plain(self.value(inner)),
                         _ => ArrayItem::Typed(self.item_value(x)),
                     })

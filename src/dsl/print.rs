@@ -998,8 +998,7 @@ impl Printer<'_> {
                     }
                     match x {
                         ArrayItem::Typed(t) => self.item_value(s, t)?,
-                        // An untyped element says so; a plain dictionary already does.
-                        ArrayItem::Plain(v @ Value::Dict(_)) => self.value(s, v, false)?,
+                        // An untyped element says so.
                         ArrayItem::Plain(v) => {
                             s.push_str("plain(");
                             self.value(s, v, false)?;

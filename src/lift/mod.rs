@@ -695,7 +695,10 @@ fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mu
             let titles: Vec<Value> = cases.iter().map(|c| c.title.clone()).collect();
             let items = match take(&mut start, "WFMenuItems") {
                 None => MenuItems::Absent,
-                Some(Value::Array(items)) if items == titles => MenuItems::FromCases,
+                // Debug text compares reals bit for bit (NaN included).
+                Some(Value::Array(items)) if format!("{items:?}") == format!("{titles:?}") => {
+                    MenuItems::FromCases
+                }
                 Some(other) => MenuItems::Other(other),
             };
             Stmt::Menu {
