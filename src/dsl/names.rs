@@ -63,7 +63,10 @@ fn id_char(c: char, first: bool) -> bool {
     } else {
         unicode_ident::is_xid_continue(c)
     };
-    ok && !is_compatibility_char(c)
+    // Astral identifier characters are mostly from Unicode versions newer than CPython
+    // 3.10/3.11 know; names with them get a sanitized identifier instead.
+    ok && (c as u32) <= 0xFFFF
+        && !is_compatibility_char(c)
         && !matches!(c as u32, 0x180B..=0x180F | 0x200B..=0x200F | 0xFE00..=0xFE0F | 0xE0100..=0xE01EF)
 }
 
