@@ -187,8 +187,90 @@ const UNIVERSAL_KEYS: &[&str] = &[
     "AppIntentDescriptor",
 ];
 
+/// Keys that older versions of Shortcuts (and Workflow before it) wrote and that the
+/// catalog's (newer) lists lack, measured on the converted corpus: (action, key).
+const LEGACY_KEYS: &[(&str, &str)] = &[
+    ("is.workflow.actions.runworkflow", "WFWorkflowName"),
+    ("is.workflow.actions.runworkflow", "WFShowWorkflow"),
+    ("is.workflow.actions.openapp", "WFAppIdentifier"),
+    ("is.workflow.actions.openin", "WFOpenInAppIdentifier"),
+    (
+        "is.workflow.actions.addnewreminder",
+        "WFCalendarItemCalendar",
+    ),
+    ("is.workflow.actions.addnewreminder", "WFAlertTrigger"),
+    ("is.workflow.actions.addnewreminder", "WFCalendarItemAlert"),
+    (
+        "is.workflow.actions.addnewreminder",
+        "WFCalendarItemEndDate",
+    ),
+    ("is.workflow.actions.addnewevent", "WFCalendarItemCalendar"),
+    (
+        "is.workflow.actions.documentpicker.open",
+        "WFShowFilePicker",
+    ),
+    (
+        "is.workflow.actions.documentpicker.open",
+        "WFFileStorageService",
+    ),
+    ("is.workflow.actions.documentpicker.open", "SelectMultiple"),
+    (
+        "is.workflow.actions.documentpicker.save",
+        "WFFileStorageService",
+    ),
+    ("is.workflow.actions.file.append", "WFFileStorageService"),
+    (
+        "is.workflow.actions.file.createfolder",
+        "WFFileStorageService",
+    ),
+    (
+        "is.workflow.actions.file.delete",
+        "WFDeleteFileConfirmDeletion",
+    ),
+    ("is.workflow.actions.round", "WFRoundType"),
+    ("is.workflow.actions.round", "WFRoundDecimalPlaces"),
+    ("is.workflow.actions.adjustdate", "WFAdjustOffsetPicker"),
+    ("is.workflow.actions.adjustdate", "WFAdjustAsksWhenRun"),
+    (
+        "is.workflow.actions.gettimebetweendates",
+        "WFTimeUntilCustomDate",
+    ),
+    (
+        "is.workflow.actions.gettimebetweendates",
+        "WFTimeUntilReferenceDate",
+    ),
+    ("is.workflow.actions.gettraveltime", "WFGetDirectionsFrom"),
+    (
+        "is.workflow.actions.tweet",
+        "WFSocialActionShowComposeSheet",
+    ),
+    (
+        "is.workflow.actions.sendemail",
+        "WFEmailAccountActionShowAccounts",
+    ),
+    ("is.workflow.actions.avairyeditphoto", "WFAviaryPrimaryTool"),
+];
+
+/// Keys any action may carry in old files: `WFVariable` (Workflow 1.x passed input that
+/// way), `Advanced` (the editor's "Show More" state), `Show-KEY` (a field's visibility).
+fn is_legacy_key(action: &str, key: &str) -> bool {
+    key == "WFVariable"
+        || key == "Advanced"
+        || key.starts_with("Show-")
+        || LEGACY_KEYS.iter().any(|(a, k)| *a == action && *k == key)
+}
+
 /// Sources of complete parameter lists: a key missing from them is unknown.
 const COMPLETE_LIST_SOURCES: &[&str] = &["apple-wfactions", "scpl-2.2", "wfc-default"];
+
+/// Does the catalog list all of the action's parameters?
+fn complete_list(info: &ActionInfo) -> bool {
+    !info.parameters.is_empty()
+        && info
+            .provenance
+            .get("parameters")
+            .is_some_and(|s| COMPLETE_LIST_SOURCES.contains(&s.as_str()))
+}
 
 /// Is this a full catalog (built from the shared sources) rather than the embedded
 /// default or an App Intents-only one?
@@ -272,11 +354,24 @@ impl<'c> Checker<'c> {
                 self.check_action(a, &mut out);
             }
         });
-        Flow::new(&wf.body).run(&wf.body, &mut out);
+        let live = |id: &str, key: &str| self.reads(id, key);
+        Flow::new(&wf.body, &live).run(&wf.body, &mut out);
         unused_outputs(&wf.body, &mut out);
         empty_blocks(&wf.body, &mut out);
         out.sort_by_key(|f| (f.span.as_ref().map_or(0, |s| s.start), f.kind));
         out
+    }
+
+    /// Does action `id` read parameter `key` when it runs? Not a key the catalog's
+    /// complete list lacks, nor Workflow 1.x's `WFVariable` (except on Get Variable).
+    fn reads(&self, id: &str, key: &str) -> bool {
+        if key == "WFVariable" {
+            return id == "is.workflow.actions.getvariable";
+        }
+        match self.resolve(id) {
+            Some(info) if complete_list(&info) => info.parameters.iter().any(|p| p.key == key),
+            _ => true,
+        }
     }
 
     fn check_action(&self, a: &Action, out: &mut Vec<Finding>) {
@@ -302,18 +397,17 @@ impl<'c> Checker<'c> {
             );
             return;
         };
-        let documented = !info.parameters.is_empty()
-            && info
-                .provenance
-                .get("parameters")
-                .is_some_and(|s| COMPLETE_LIST_SOURCES.contains(&s.as_str()));
+        let documented = complete_list(&info);
         for (key, value) in &a.params {
             let (key_span, value_span) = match a.param_spans.get(key) {
                 Some((k, v)) => (Some(k), Some(v)),
                 None => (span.clone(), span.clone()),
             };
             let Some(p) = info.parameters.iter().find(|p| p.key == *key) else {
-                if documented && !UNIVERSAL_KEYS.contains(&key.as_str()) {
+                if documented
+                    && !UNIVERSAL_KEYS.contains(&key.as_str())
+                    && !is_legacy_key(&info.identifier, key)
+                {
                     let keys = info.parameters.iter().map(|p| p.key.as_str());
                     let help = dsl::diag::did_you_mean(key, keys)
                         .map(|s| format!("did you mean `{s}`?"))
@@ -392,21 +486,23 @@ enum Expect {
 }
 
 fn expected(p: &ParamInfo) -> Expect {
-    match p.python_type.as_deref() {
-        Some("str") => return Expect::Text,
-        Some("int" | "float") => return Expect::Number,
-        Some("bool") => return Expect::Bool,
-        Some("dict") => return Expect::Dict,
-        Some("list") => return Expect::List,
-        _ => {}
-    }
+    // Apple's parameter class is the more precise fact; the Python type fills in.
     match p.class.as_deref() {
-        Some("WFSwitchParameter") => Expect::Bool,
+        Some("WFSwitchParameter") => return Expect::Bool,
         Some("WFNumberFieldParameter" | "WFStepperParameter" | "WFSliderParameter") => {
-            Expect::Number
+            return Expect::Number
         }
-        Some("WFDictionaryParameter") => Expect::Dict,
-        Some("WFTextInputParameter") => Expect::Text,
+        Some("WFDictionaryParameter") => return Expect::Dict,
+        Some("WFTextInputParameter") => return Expect::Text,
+        Some(_) => return Expect::Any,
+        None => {}
+    }
+    match p.python_type.as_deref() {
+        Some("str") => Expect::Text,
+        Some("int" | "float") => Expect::Number,
+        Some("bool") => Expect::Bool,
+        Some("dict") => Expect::Dict,
+        Some("list") => Expect::List,
         _ => Expect::Any,
     }
 }
@@ -478,7 +574,12 @@ fn check_value(
         Expect::Text => {
             matches!(
                 v,
-                Value::String(_) | Value::Text(_) | Value::Date(_) | Value::Dict(_)
+                Value::String(_)
+                    | Value::Text(_)
+                    | Value::Date(_)
+                    | Value::Dict(_)
+                    // Several values: App Intents array parameters, several URLs.
+                    | Value::Array(_)
             ) || (!p.enum_values.is_empty() && matches!(v, Value::Int(_) | Value::Real(_)))
         }
         Expect::Number => match v {
@@ -529,12 +630,26 @@ fn check_value(
         );
         return;
     }
-    if p.enum_values.is_empty() {
+    // Property names depend on the content item class and the OS version.
+    if p.enum_values.is_empty() || p.key == "WFContentItemPropertyName" {
         return;
     }
     let Some(lit) = literal(v) else { return };
+    // A number for an enum without numeric values is an index or a boolean state.
+    let numeric = |s: &str| s.trim().parse::<f64>().is_ok();
+    if matches!(v, Value::Int(_) | Value::Real(_)) && !p.enum_values.iter().any(|e| numeric(e)) {
+        return;
+    }
+    // Case differences and a value's last words (`Grid` for `In a Grid`) are versions of
+    // the same value.
+    let lower = lit.trim().to_lowercase();
+    let close = |e: &str| {
+        let e = e.to_lowercase();
+        e == lower || (lower.len() >= 3 && e.ends_with(&format!(" {lower}")))
+    };
     let matches = |s: &str| {
-        p.enum_values.iter().any(|e| e == s) || p.enum_labels.iter().flatten().any(|l| l == s)
+        p.enum_values.iter().any(|e| e == s || close(e))
+            || p.enum_labels.iter().flatten().any(|l| l == s || close(l))
     };
     if !matches(&lit) {
         let help = dsl::diag::did_you_mean(&lit, p.enum_values.iter().map(String::as_str))
@@ -640,15 +755,40 @@ fn visit_params<'a>(p: &'a Params, f: &mut dyn FnMut(&'a VarRef)) {
     p.iter().for_each(|(_, v)| visit_refs(v, f));
 }
 
+/// Does action `id` read parameter `key`?
+type LiveKey<'l> = &'l dyn Fn(&str, &str) -> bool;
+
 /// Every reference a statement makes in its own parameters (not in nested bodies).
-fn stmt_own_refs<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a VarRef)) {
+///
+/// `live`: only the references Shortcuts reads when it runs the statement, as the
+/// predicate `live(action, key)` tells. Old files keep stale values: keys the action no
+/// longer has (`WFVariable` from Workflow 1.x beside the real input), the operands of every
+/// comparison a condition was once set to (only one is read), leftover keys on block
+/// markers, and marker actions that form no block.
+fn stmt_own_refs<'a>(s: &'a Stmt, live: Option<LiveKey>, f: &mut dyn FnMut(&'a VarRef)) {
+    let params = |a: &'a Action, f: &mut dyn FnMut(&'a VarRef)| {
+        if live.is_some() && is_marker_or_variable(a) {
+            return;
+        }
+        for (k, v) in &a.params {
+            if live.is_none_or(|l| l(&a.id, k)) {
+                visit_refs(v, f);
+            }
+        }
+    };
+    let markers_params = |m: &'a BlockMarkers, f: &mut dyn FnMut(&'a VarRef)| {
+        if live.is_none() {
+            visit_params(&m.start.params, f);
+        }
+    };
+    let live = live.is_some();
     match s {
-        Stmt::Action(a) | Stmt::Comment { action: a, .. } => visit_params(&a.params, f),
+        Stmt::Action(a) | Stmt::Comment { action: a, .. } => params(a, f),
         Stmt::SetVariable { value, action, .. } => {
             if let Some(v) = value {
                 visit_refs(v, f);
             }
-            visit_params(&action.params, f);
+            params(action, f);
         }
         Stmt::If { cond, markers, .. } => {
             if let Some(v) = &cond.input {
@@ -657,8 +797,10 @@ fn stmt_own_refs<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a VarRef)) {
             if let Some(v) = &cond.op {
                 visit_refs(v, f);
             }
-            visit_params(&cond.operands, f);
-            visit_params(&markers.start.params, f);
+            if !live || cond.operands.len() <= 1 {
+                visit_params(&cond.operands, f);
+            }
+            markers_params(markers, f);
         }
         Stmt::Menu {
             prompt,
@@ -672,19 +814,19 @@ fn stmt_own_refs<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a VarRef)) {
             if let MenuItems::Other(v) = items {
                 visit_refs(v, f);
             }
-            visit_params(&markers.start.params, f);
+            markers_params(markers, f);
         }
         Stmt::RepeatCount { count, markers, .. } => {
             if let Some(v) = count {
                 visit_refs(v, f);
             }
-            visit_params(&markers.start.params, f);
+            markers_params(markers, f);
         }
         Stmt::RepeatEach { items, markers, .. } => {
             if let Some(v) = items {
                 visit_refs(v, f);
             }
-            visit_params(&markers.start.params, f);
+            markers_params(markers, f);
         }
     }
 }
@@ -721,7 +863,8 @@ fn collect_defs(body: &[Stmt], names: &mut HashSet<String>, outputs: &mut HashSe
     names_in(body, names);
 }
 
-struct Flow {
+struct Flow<'l> {
+    live: LiveKey<'l>,
     /// Names some statement sets, outputs some action makes.
     set_anywhere: HashSet<String>,
     outputs_anywhere: HashSet<String>,
@@ -730,12 +873,13 @@ struct Flow {
     reported: HashSet<String>,
 }
 
-impl Flow {
-    fn new(body: &[Stmt]) -> Self {
+impl<'l> Flow<'l> {
+    fn new(body: &[Stmt], live: LiveKey<'l>) -> Self {
         let mut set_anywhere = HashSet::new();
         let mut outputs_anywhere = HashSet::new();
         collect_defs(body, &mut set_anywhere, &mut outputs_anywhere);
         Flow {
+            live,
             set_anywhere,
             outputs_anywhere,
             defined: HashSet::new(),
@@ -746,7 +890,7 @@ impl Flow {
 
     fn use_refs(&mut self, s: &Stmt, out: &mut Vec<Finding>) {
         let mut refs = Vec::new();
-        stmt_own_refs(s, &mut |r| refs.push(r));
+        stmt_own_refs(s, Some(self.live), &mut |r| refs.push(r));
         self.check_refs(refs, out);
     }
 
@@ -850,12 +994,8 @@ impl Flow {
         }
     }
 
-    fn use_marker(&mut self, m: &Action, out: &mut Vec<Finding>) {
-        let s = Stmt::Action(Action {
-            params: m.params.clone(),
-            ..Action::new(m.id.clone())
-        });
-        self.use_refs(&s, out);
+    /// A marker's own parameters are leftovers the block does not read.
+    fn use_marker(&mut self, m: &Action, _out: &mut [Finding]) {
         self.ran(m);
     }
 }
@@ -870,7 +1010,7 @@ fn unused_outputs(body: &[Stmt], out: &mut Vec<Finding>) {
     };
     fn walk(body: &[Stmt], f: &mut dyn FnMut(&VarRef)) {
         for s in body {
-            stmt_own_refs(s, f);
+            stmt_own_refs(s, None, f);
             match s {
                 Stmt::If {
                     then, otherwise, ..
@@ -948,19 +1088,9 @@ fn empty_blocks(body: &[Stmt], out: &mut Vec<Finding>) {
                 if then.is_empty() && !else_full {
                     warn(out, "`if` body", &markers.start.span);
                 }
-                if let Some((m, b)) = otherwise {
-                    if b.is_empty() {
-                        warn(out, "`else` body", &m.span);
-                    }
-                }
+                // An empty `else` is the Otherwise marker older editors always added.
             }
-            Stmt::Menu { cases, .. } => {
-                for c in cases {
-                    if c.body.is_empty() {
-                        warn(out, "menu case", &c.marker.span);
-                    }
-                }
-            }
+            // An empty menu case is an item that does nothing, such as Cancel.
             Stmt::RepeatCount { body, markers, .. } | Stmt::RepeatEach { body, markers, .. } => {
                 if body.is_empty() {
                     warn(out, "loop body", &markers.start.span);
