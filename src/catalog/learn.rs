@@ -48,10 +48,13 @@ pub struct LearnReport {
     pub observations: usize,
 }
 
+/// key → value kind → count.
+pub type KeyKinds = BTreeMap<String, BTreeMap<String, usize>>;
+
 /// Observations: action → (calls, shortcuts, key → kind → count).
 #[derive(Default)]
 pub struct Observations {
-    pub actions: BTreeMap<String, (usize, usize, BTreeMap<String, BTreeMap<String, usize>>)>,
+    pub actions: BTreeMap<String, (usize, usize, KeyKinds)>,
 }
 
 impl Observations {

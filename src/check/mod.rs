@@ -1091,10 +1091,10 @@ fn empty_blocks(body: &[Stmt], out: &mut Vec<Finding>) {
                 // An empty `else` is the Otherwise marker older editors always added.
             }
             // An empty menu case is an item that does nothing, such as Cancel.
-            Stmt::RepeatCount { body, markers, .. } | Stmt::RepeatEach { body, markers, .. } => {
-                if body.is_empty() {
-                    warn(out, "loop body", &markers.start.span);
-                }
+            Stmt::RepeatCount { body, markers, .. } | Stmt::RepeatEach { body, markers, .. }
+                if body.is_empty() =>
+            {
+                warn(out, "loop body", &markers.start.span);
             }
             _ => {}
         }
