@@ -4,6 +4,7 @@
 //! → [`ir`] → [`dsl`] (print) → [`compile`] (IR → plist). [`catalog`] knows the actions.
 
 pub mod catalog;
+pub mod check;
 pub mod compile;
 pub mod convert;
 pub mod dsl;

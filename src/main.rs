@@ -59,6 +59,16 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Check programs against the API catalog (exit 0 clean, 1 findings, 2 could not run).
+    Check {
+        /// A `.py` program, a `.jsonl` file of records (`annotated_code` or `code`), or a
+        /// directory walked for both.
+        path: PathBuf,
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+    },
     /// Build, query and export the API catalog.
     Catalog {
         #[command(subcommand)]
@@ -74,6 +84,13 @@ enum CatalogCmd {
         from: PathBuf,
         #[arg(short, long, default_value = "catalog.sqlite")]
         output: PathBuf,
+    },
+    /// Record parameter keys and value kinds seen in the shortcuts under DIR, for actions
+    /// and parameters no source documents (source `inferred`).
+    Learn {
+        dir: PathBuf,
+        #[arg(long)]
+        catalog: Option<PathBuf>,
     },
     /// Counts per table and per source.
     Stats {
@@ -113,6 +130,12 @@ enum ExportFormat {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum CheckFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum Format {
     Py,
     Json,
@@ -146,6 +169,11 @@ fn run(cli: Cli) -> Result<i32> {
             deterministic_uuids,
         } => compile_cmd(&file, output.as_deref(), xml, deterministic_uuids),
         Command::Fmt { files, check } => fmt_cmd(&files, check),
+        Command::Check {
+            path,
+            catalog,
+            format,
+        } => check_cmd(&path, catalog.as_deref(), format),
         Command::Catalog { cmd } => catalog_cmd(cmd),
     }
 }
@@ -260,6 +288,22 @@ fn catalog_cmd(cmd: CatalogCmd) -> Result<i32> {
                 stats.workflowbench_apps,
                 stats.parameters,
                 output.display()
+            )?;
+        }
+        CatalogCmd::Learn { dir, catalog } => {
+            let db = catalog.unwrap_or_else(|| PathBuf::from("catalog.sqlite"));
+            if !db.is_file() {
+                bail!(
+                    "{}: no catalog database to learn into (build one with `wfc catalog build`)",
+                    db.display()
+                );
+            }
+            let r = wfc::catalog::learn::learn(&dir, &db)?;
+            writeln!(
+                out,
+                "{} shortcuts read ({} failed), {} calls: {} new actions, {} new parameters, {} observations -> {}",
+                r.shortcuts, r.failed, r.calls, r.new_actions, r.new_parameters, r.observations,
+                db.display()
             )?;
         }
         CatalogCmd::Stats { catalog } => {
@@ -477,4 +521,53 @@ fn write_outputs(outcomes: &[Outcome], output: Option<&Path>, format: Format) ->
         }
     }
     Ok(())
+}
+
+fn check_cmd(path: &Path, catalog: Option<&Path>, format: CheckFormat) -> Result<i32> {
+    use wfc::check::{collect_programs, json_report, verdict, Checker, Severity};
+    let cat = open_catalog(catalog)?;
+    let (programs, skipped) =
+        collect_programs(path).with_context(|| format!("reading {}", path.display()))?;
+    let checker = Checker::new(&cat);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let (mut errors, mut warnings, mut clean) = (0, 0, 0);
+    let mut with_errors = 0;
+    for p in &programs {
+        let findings = checker.check_source(&p.src);
+        match verdict(&findings) {
+            "clean" => clean += 1,
+            "errors" => with_errors += 1,
+            _ => {}
+        }
+        for f in &findings {
+            match f.severity {
+                Severity::Error => errors += 1,
+                Severity::Warning => warnings += 1,
+            }
+        }
+        match format {
+            CheckFormat::Json => writeln!(out, "{}", json_report(p, &findings))?,
+            CheckFormat::Text => {
+                for f in &findings {
+                    writeln!(out, "{}", f.render(&p.name, &p.src))?;
+                }
+            }
+        }
+    }
+    if format == CheckFormat::Text {
+        let skipped = if skipped > 0 {
+            format!(" ({skipped} records without code skipped)")
+        } else {
+            String::new()
+        };
+        let n = programs.len();
+        writeln!(
+            out,
+            "{n} program{}: {clean} clean, {} with warnings only, {with_errors} with errors; {errors} errors, {warnings} warnings{skipped}",
+            if n == 1 { "" } else { "s" },
+            n - clean - with_errors
+        )?;
+    }
+    out.flush()?;
+    Ok(if errors + warnings > 0 { 1 } else { 0 })
 }

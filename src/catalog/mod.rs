@@ -29,6 +29,7 @@ pub mod import_apple;
 pub mod import_apps;
 pub mod import_shortcutsbench;
 pub mod import_workflowllm;
+pub mod learn;
 mod store;
 
 pub use draft::Draft;

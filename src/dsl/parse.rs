@@ -613,11 +613,13 @@ impl Builder {
                         Some(Node {
                             kind: NodeKind::Stmt(LineStmt::Else),
                             children,
-                            ..
+                            span,
                         }) => {
                             then.extend(self.block(&nodes[i..j], meta));
                             i = j + 1;
-                            Some((Action::new(ID_IF), self.block(children, meta)))
+                            let mut marker = Action::new(ID_IF);
+                            marker.span = SrcSpan(Some(span.clone()));
+                            Some((marker, self.block(children, meta)))
                         }
                         _ => None,
                     };
@@ -776,6 +778,7 @@ impl Builder {
         }
         end.params = params;
         end.output = uuid;
+        end.span = SrcSpan(Some(span));
     }
 
     fn meta(&mut self, value: &Expr, meta: &mut Params) {
@@ -1086,9 +1089,11 @@ impl Builder {
                     if cases.is_empty() {
                         body.splice(0..0, loose.drain(..));
                     }
+                    let mut marker = Action::new(ID_MENU);
+                    marker.span = SrcSpan(Some(c.span.clone()));
                     cases.push(MenuCase {
                         title,
-                        marker: Action::new(ID_MENU),
+                        marker,
                         body,
                     });
                 }
