@@ -10,8 +10,17 @@ fn main() {
         .collect();
     let lines: usize = progs.iter().map(|p| p.lines().count()).sum();
     let t = std::time::Instant::now();
-    let opts = wfc::dsl::ParseOptions { deterministic_uuids: true, ..Default::default() };
-    let ok = progs.iter().filter(|p| wfc::dsl::parse(p, opts).is_ok()).count();
+    let opts = wfc::dsl::ParseOptions {
+        deterministic_uuids: true,
+        ..Default::default()
+    };
+    let ok = progs
+        .iter()
+        .filter(|p| wfc::dsl::parse(p, opts).is_ok())
+        .count();
     let s = t.elapsed().as_secs_f64();
-    println!("{ok} programs, {lines} lines in {s:.3}s: {:.0} lines/s", lines as f64 / s);
+    println!(
+        "{ok} programs, {lines} lines in {s:.3}s: {:.0} lines/s",
+        lines as f64 / s
+    );
 }

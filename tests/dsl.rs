@@ -272,3 +272,26 @@ fn strings_decode_as_python_does() {
     assert_eq!(v[1], &Value::String("\\n".into()));
     assert_eq!(v[2], &Value::Data(vec![0, 255]));
 }
+
+#[test]
+fn deeply_nested_values_are_an_error_not_a_crash() {
+    let src = format!("x = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let d = errors(&src);
+    assert!(
+        d[0].message.starts_with("brackets nested deeper than"),
+        "{}",
+        d[0].message
+    );
+    // f-string expressions are parsed on their own; they are bounded too.
+    let src = format!(
+        "y = variable()\nx = f'''{{{}y{}}}'''\n",
+        "(".repeat(50_000),
+        ")".repeat(50_000)
+    );
+    let d = errors(&src);
+    assert!(
+        d[0].message.starts_with("brackets nested deeper than"),
+        "{}",
+        d[0].message
+    );
+}

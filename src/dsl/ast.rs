@@ -530,6 +530,16 @@ impl Conv {
                             "this expression has no closing `}`",
                         )
                     })?;
+                    if end == usize::MAX {
+                        return Err(Diagnostic::new(
+                            format!(
+                                "brackets nested deeper than {}",
+                                super::layout::MAX_BRACKET_DEPTH
+                            ),
+                            off + i..off + i + 1,
+                            "too deep",
+                        ));
+                    }
                     if b[end] != b'}' {
                         return Err(Diagnostic::new(
                             "format specs and conversions are not supported",
@@ -554,12 +564,18 @@ impl Conv {
     }
 }
 
-/// Index of the `}` (or top-level `!`/`:`) ending an f-string expression.
+/// Index of the `}` (or top-level `!`/`:`) ending an f-string expression; `usize::MAX`
+/// when its brackets nest too deep to parse.
 fn expr_end(b: &[u8], mut i: usize) -> Option<usize> {
     let mut depth = 0usize;
     while i < b.len() {
         match b[i] {
-            b'(' | b'[' | b'{' => depth += 1,
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > super::layout::MAX_BRACKET_DEPTH {
+                    return Some(usize::MAX);
+                }
+            }
             b')' | b']' => depth = depth.saturating_sub(1),
             b'}' if depth == 0 => return Some(i),
             b'}' => depth -= 1,

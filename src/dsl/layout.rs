@@ -24,6 +24,9 @@ pub struct Line {
     pub end: usize,
 }
 
+/// Deepest bracket nesting in one logical line.
+pub const MAX_BRACKET_DEPTH: usize = 200;
+
 /// Splits `src` into logical lines. Errors (an unterminated string or bracket) are
 /// reported and the rest of the file is dropped from that point.
 pub fn split(src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
@@ -94,6 +97,16 @@ pub fn split(src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
                 b'(' | b'[' | b'{' => {
                     depth += 1;
                     opener.push(i);
+                    // The expression parser recurses per bracket: bound it here.
+                    if depth > MAX_BRACKET_DEPTH {
+                        diags.push(Diagnostic::new(
+                            format!("brackets nested deeper than {MAX_BRACKET_DEPTH}"),
+                            i..i + 1,
+                            "too deep",
+                        ));
+                        failed = true;
+                        break;
+                    }
                 }
                 b')' | b']' | b'}' => {
                     depth = depth.saturating_sub(1);
