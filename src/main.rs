@@ -212,9 +212,12 @@ fn compile_cmd(file: &str, output: Option<&Path>, xml: bool, deterministic: bool
         deterministic_uuids: deterministic,
         ..Default::default()
     };
-    let Some(wf) = parse_file(file, &src, opts) else {
+    let Some(mut wf) = parse_file(file, &src, opts) else {
         return Ok(1);
     };
+    if wf.meta.is_empty() {
+        wf.meta = wfc::compile::default_metadata(&wf);
+    }
     let value = plist::Value::Dictionary(wfc::compile::compile(&wf));
     let mut bytes = Vec::new();
     if xml {

@@ -414,3 +414,106 @@ fn dict_items(items: &[DictItem]) -> P {
     d.insert("WFDictionaryFieldValueItems".into(), P::Array(list));
     P::Dictionary(d)
 }
+
+/// Metadata for a shortcut written from scratch (a program with no `__workflow__`): what
+/// the Shortcuts app writes for a new shortcut, so that the file imports.
+pub fn default_metadata(wf: &Workflow) -> Params {
+    let mut uses_input = false;
+    crate::ir::visit_actions(&wf.body, &mut |a| {
+        uses_input |= a.params.iter().any(|(_, v)| uses_shortcut_input(v));
+    });
+    let strings =
+        |v: &[&str]| Value::Array(v.iter().map(|s| Value::String(s.to_string())).collect());
+    let mut meta = vec![
+        (
+            "WFQuickActionSurfaces".to_string(),
+            Value::Array(Vec::new()),
+        ),
+        (
+            "WFWorkflowClientVersion".to_string(),
+            Value::String("2302.0.4".into()),
+        ),
+        (
+            "WFWorkflowHasOutputFallback".to_string(),
+            Value::Bool(false),
+        ),
+        (
+            "WFWorkflowHasShortcutInputVariables".to_string(),
+            Value::Bool(uses_input),
+        ),
+        (
+            "WFWorkflowIcon".to_string(),
+            Value::Dict(vec![
+                ("WFWorkflowIconGlyphNumber".to_string(), Value::Int(59446)),
+                (
+                    "WFWorkflowIconStartColor".to_string(),
+                    Value::Int(4282601983),
+                ),
+            ]),
+        ),
+        (
+            "WFWorkflowImportQuestions".to_string(),
+            Value::Array(Vec::new()),
+        ),
+        (
+            "WFWorkflowInputContentItemClasses".to_string(),
+            strings(&[
+                "WFAppContentItem",
+                "WFAppStoreAppContentItem",
+                "WFArticleContentItem",
+                "WFContactContentItem",
+                "WFDateContentItem",
+                "WFEmailAddressContentItem",
+                "WFFolderContentItem",
+                "WFGenericFileContentItem",
+                "WFImageContentItem",
+                "WFiTunesProductContentItem",
+                "WFLocationContentItem",
+                "WFDCMapsLinkContentItem",
+                "WFAVAssetContentItem",
+                "WFPDFContentItem",
+                "WFPhoneNumberContentItem",
+                "WFRichTextContentItem",
+                "WFSafariWebPageContentItem",
+                "WFStringContentItem",
+                "WFURLContentItem",
+            ]),
+        ),
+        (
+            "WFWorkflowMinimumClientVersion".to_string(),
+            Value::Int(900),
+        ),
+        (
+            "WFWorkflowMinimumClientVersionString".to_string(),
+            Value::String("900".into()),
+        ),
+        (
+            "WFWorkflowOutputContentItemClasses".to_string(),
+            Value::Array(Vec::new()),
+        ),
+        ("WFWorkflowTypes".to_string(), Value::Array(Vec::new())),
+    ];
+    sort_params(&mut meta);
+    meta
+}
+
+fn uses_shortcut_input(v: &Value) -> bool {
+    let var = |r: &VarRef| r.var == Var::ShortcutInput;
+    let text = |t: &Text| {
+        t.parts
+            .iter()
+            .any(|p| matches!(p, TextPart::Var(r) if var(r)))
+    };
+    match v {
+        Value::Text(t) => text(t),
+        Value::Attachment(r) | Value::VarRef(r) => var(r),
+        Value::Array(a) => a.iter().any(uses_shortcut_input),
+        Value::Dict(d) => d.iter().any(|(_, x)| uses_shortcut_input(x)),
+        Value::Serialized { value, .. } => uses_shortcut_input(value),
+        Value::DictField(items) => items.iter().any(|it| {
+            text(&it.key)
+                || matches!(&it.value, DictItemValue::Text(t) | DictItemValue::Number(t) if text(t))
+        }),
+        _ => false,
+    }
+}
