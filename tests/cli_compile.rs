@@ -82,19 +82,28 @@ fn fmt_check_tells_canonical_from_not() {
     assert_eq!(ok.status.code(), Some(0));
 
     let messy = dir.path().join("messy.py");
-    std::fs::write(
-        &messy,
-        "x   =  is_workflow_actions_number( WFNumberActionNumber = 1 )\n",
-    )
-    .unwrap();
+    let src = "x   =  is_workflow_actions_number( WFNumberActionNumber = 1 )\n\
+               is_workflow_actions_showresult(Text =x)\n";
+    std::fs::write(&messy, src).unwrap();
     let bad = wfc().args(["fmt", "--check"]).arg(&messy).output().unwrap();
     assert_eq!(bad.status.code(), Some(1));
     // Without --check the file is rewritten canonically.
     let fixed = wfc().arg("fmt").arg(&messy).output().unwrap();
     assert!(fixed.status.success());
-    let text = std::fs::read_to_string(&messy).unwrap();
     assert_eq!(
-        text,
-        "x = is_workflow_actions_number(WFNumberActionNumber=1)\n"
+        std::fs::read_to_string(&messy).unwrap(),
+        "x = is_workflow_actions_number(WFNumberActionNumber=1)\n\
+         is_workflow_actions_showresult(Text=x)\n"
+    );
+    // A name nothing uses carries no meaning in a shortcut: fmt leaves it out.
+    std::fs::write(
+        &messy,
+        "y = is_workflow_actions_number(WFNumberActionNumber=2)\n",
+    )
+    .unwrap();
+    wfc().arg("fmt").arg(&messy).output().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&messy).unwrap(),
+        "is_workflow_actions_number(WFNumberActionNumber=2)\n"
     );
 }
