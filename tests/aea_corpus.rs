@@ -4,41 +4,8 @@
 use std::path::{Path, PathBuf};
 use wfc::limits::Limits;
 
-/// Splits one manifest line. Fields containing quotes are quoted CSV-style (`"a ""b"""`).
-fn split_tsv(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    let mut at_start = true;
-    while let Some(c) = chars.next() {
-        if at_start && c == '"' {
-            quoted = true;
-            at_start = false;
-            continue;
-        }
-        at_start = false;
-        if quoted {
-            if c == '"' {
-                if chars.peek() == Some(&'"') {
-                    chars.next();
-                    cur.push('"');
-                } else {
-                    quoted = false;
-                }
-            } else {
-                cur.push(c);
-            }
-        } else if c == '\t' {
-            fields.push(std::mem::take(&mut cur));
-            at_start = true;
-        } else {
-            cur.push(c);
-        }
-    }
-    fields.push(cur);
-    fields
-}
+mod common;
+use common::split_tsv;
 
 fn corpus_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");

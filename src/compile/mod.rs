@@ -233,35 +233,9 @@ fn int(i: i128) -> P {
     }
 }
 
-/// `{string, attachmentsByRange}` with ranges in UTF-16 code units and one U+FFFC per
-/// variable.
-fn text_value(t: &Text) -> P {
-    let mut s = String::new();
-    let mut ranges = Dictionary::new();
-    let mut units = 0usize;
-    for p in &t.parts {
-        match p {
-            TextPart::Lit(l) => {
-                units += l.encode_utf16().count();
-                s.push_str(l);
-            }
-            TextPart::Var(r) => {
-                ranges.insert(format!("{{{units}, 1}}"), var_dict(r));
-                s.push('\u{FFFC}');
-                units += 1;
-            }
-        }
-    }
-    let mut d = Dictionary::new();
-    d.insert("string".into(), P::String(s));
-    if !ranges.is_empty() || t.empty_ranges {
-        d.insert("attachmentsByRange".into(), P::Dictionary(ranges));
-    }
-    P::Dictionary(d)
-}
-
-/// A text in its serialized (untyped) form, with each variable as a bare reference.
-pub fn text_as_serialized(t: &Text) -> Value {
+/// The string of a text, with one U+FFFC per variable, and each variable's range key
+/// (`{offset, 1}`, offsets in UTF-16 code units).
+fn text_layout(t: &Text) -> (String, Vec<(String, &VarRef)>) {
     let mut s = String::new();
     let mut ranges = Vec::new();
     let mut units = 0usize;
@@ -272,15 +246,40 @@ pub fn text_as_serialized(t: &Text) -> Value {
                 s.push_str(l);
             }
             TextPart::Var(r) => {
-                ranges.push((format!("{{{units}, 1}}"), Value::VarRef(r.clone())));
+                ranges.push((format!("{{{units}, 1}}"), r));
                 s.push('\u{FFFC}');
                 units += 1;
             }
         }
     }
+    (s, ranges)
+}
+
+/// `{string, attachmentsByRange}`.
+fn text_value(t: &Text) -> P {
+    let (s, ranges) = text_layout(t);
+    let mut d = Dictionary::new();
+    d.insert("string".into(), P::String(s));
+    if !ranges.is_empty() || t.empty_ranges {
+        let mut r = Dictionary::new();
+        for (k, v) in ranges {
+            r.insert(k, var_dict(v));
+        }
+        d.insert("attachmentsByRange".into(), P::Dictionary(r));
+    }
+    P::Dictionary(d)
+}
+
+/// A text in its serialized (untyped) form, with each variable as a bare reference.
+pub fn text_as_serialized(t: &Text) -> Value {
+    let (s, ranges) = text_layout(t);
     let mut d = vec![("string".to_string(), Value::String(s))];
     if !ranges.is_empty() || t.empty_ranges {
-        d.push(("attachmentsByRange".to_string(), Value::Dict(ranges)));
+        let r = ranges
+            .into_iter()
+            .map(|(k, v)| (k, Value::VarRef(v.clone())))
+            .collect();
+        d.push(("attachmentsByRange".to_string(), Value::Dict(r)));
     }
     Value::Serialized {
         kind: "WFTextTokenString".into(),
