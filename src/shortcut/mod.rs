@@ -4,6 +4,7 @@
 
 pub mod aea;
 mod apple_archive;
+mod bplist;
 pub mod icloud;
 mod json;
 
@@ -145,7 +146,9 @@ pub fn read_bytes(bytes: &[u8], limits: &Limits) -> Result<Loaded, ReadError> {
 /// Parses a binary or XML plist, bounding its nesting depth first.
 pub fn parse_plist(bytes: &[u8], limits: &Limits) -> Result<plist::Value, ReadError> {
     let binary = bytes.starts_with(b"bplist00");
-    if !binary {
+    if binary {
+        bplist::check(bytes, limits).map_err(ReadError::Binary)?;
+    } else {
         check_xml_depth(bytes, limits.max_depth)?;
     }
     let value = plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| {
