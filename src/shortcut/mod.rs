@@ -189,27 +189,63 @@ fn xml_error_position(bytes: &[u8], e: &plist::Error) -> String {
     msg
 }
 
-/// A cheap scan of XML nesting so that a hostile file cannot exhaust the stack of the
-/// recursive value builder.
+/// A cheap scan of XML nesting so that a hostile file cannot build a value deeper than
+/// the limit (dropping or lifting one recurses once per level). Every element counts, not
+/// only `<dict>` and `<array>`: the plist reader matches tags by local name and ignores
+/// attributes, so `<x:dict>` and `<dict a="">` open a dictionary too. An element's depth
+/// bounds the depth of the value it holds.
 fn check_xml_depth(bytes: &[u8], max: usize) -> Result<(), ReadError> {
+    // Leaves (`<string>` in `<dict>` in `<plist>`) sit two elements below their value.
+    let max_elements = max.saturating_add(2);
+    let find = |from: usize, pat: &[u8]| {
+        bytes[from.min(bytes.len())..]
+            .windows(pat.len())
+            .position(|w| w == pat)
+            .map_or(bytes.len(), |p| from + p + pat.len())
+    };
     let mut depth: usize = 0;
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'<' {
-            let rest = &bytes[i + 1..];
-            if rest.starts_with(b"dict>") || rest.starts_with(b"array>") {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let rest = &bytes[i + 1..];
+        if rest.starts_with(b"!--") {
+            i = find(i + 4, b"-->");
+        } else if rest.starts_with(b"![CDATA[") {
+            i = find(i + 9, b"]]>");
+        } else if rest.starts_with(b"?") {
+            i = find(i + 2, b"?>");
+        } else if rest.starts_with(b"!") {
+            i = find(i + 2, b">");
+        } else if rest.starts_with(b"/") {
+            depth = depth.saturating_sub(1);
+            i = find(i + 2, b">");
+        } else {
+            // A start tag: up to its `>`, outside quoted attribute values.
+            let mut j = i + 1;
+            let mut quote = None;
+            while j < bytes.len() {
+                match (quote, bytes[j]) {
+                    (None, b'"' | b'\'') => quote = Some(bytes[j]),
+                    (Some(q), c) if c == q => quote = None,
+                    (None, b'>') => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if bytes.get(j.wrapping_sub(1)) != Some(&b'/') {
                 depth += 1;
-                if depth > max {
+                if depth > max_elements {
                     let line = bytes[..i].iter().filter(|&&b| b == b'\n').count() + 1;
                     return Err(ReadError::Xml(format!(
                         "nesting deeper than {max} at line {line}"
                     )));
                 }
-            } else if rest.starts_with(b"/dict>") || rest.starts_with(b"/array>") {
-                depth = depth.saturating_sub(1);
             }
+            i = j + 1;
         }
-        i += 1;
     }
     Ok(())
 }
