@@ -288,6 +288,12 @@ fn read_action_clips(bytes: &[u8], limits: &Limits) -> Result<plist::Value, Read
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| ReadError::Zip(e.to_string()))?;
     let mut actions = Vec::new();
+    // Members may expand the input by no more than the ratio cap, nor past the absolute
+    // cap; counted on the bytes actually inflated, as a member's claimed size may lie.
+    let limit = (limits.max_decompressed_bytes as u64)
+        .min((limits.max_expansion_ratio as u64).saturating_mul(bytes.len() as u64));
+    let too_big = || ReadError::Zip(format!("members expand to more than {limit} bytes"));
+    let mut claimed: u64 = 0;
     let mut total: u64 = 0;
     for i in 0..zip.len() {
         let mut f = zip.by_index(i).map_err(|e| ReadError::Zip(e.to_string()))?;
@@ -295,18 +301,21 @@ fn read_action_clips(bytes: &[u8], limits: &Limits) -> Result<plist::Value, Read
             continue;
         }
         let name = f.name().to_string();
-        total = total.saturating_add(f.size());
-        if total > limits.max_decompressed_bytes as u64 {
+        claimed = claimed.saturating_add(f.size());
+        if claimed > limit {
             return Err(ReadError::Zip(format!(
-                "members claim more than {} bytes",
-                limits.max_decompressed_bytes
+                "members claim more than {limit} bytes"
             )));
         }
         let mut buf = Vec::new();
         (&mut f)
-            .take(limits.max_decompressed_bytes as u64 + 1)
+            .take(limit - total + 1)
             .read_to_end(&mut buf)
             .map_err(|e| ReadError::Zip(format!("{name}: {e}")))?;
+        total += buf.len() as u64;
+        if total > limit {
+            return Err(too_big());
+        }
         let v = parse_plist(&buf, limits).map_err(|e| ReadError::Zip(format!("{name}: {e}")))?;
         actions.push(v);
     }
