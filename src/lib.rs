@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod compile;
 pub mod convert;
 pub mod dsl;
+pub mod fuzz_targets;
 pub mod ir;
 pub mod lift;
 pub mod limits;
