@@ -213,16 +213,14 @@ fn parse_auth_data(bytes: &[u8], offset: usize, limits: &Limits) -> Result<plist
         // Nothing to describe the signer; still a readable payload.
         return Ok(plist::Value::Dictionary(plist::Dictionary::new()));
     }
-    let value =
-        plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| AeaError::AuthData {
-            offset,
-            message: e.to_string(),
-        })?;
-    super::check_value_depth(&value, limits.max_depth).map_err(|_| AeaError::AuthData {
+    // The same guards as the workflow plist: bounded depth and expansion before building.
+    super::parse_plist(bytes, limits).map_err(|e| AeaError::AuthData {
         offset,
-        message: format!("nesting deeper than {}", limits.max_depth),
-    })?;
-    Ok(value)
+        message: match e {
+            super::ReadError::Xml(m) | super::ReadError::Binary(m) => m,
+            other => other.to_string(),
+        },
+    })
 }
 
 /// Size of a segment's checksum for a checksum kind.

@@ -4,6 +4,7 @@
 
 pub mod aea;
 mod apple_archive;
+mod bplist;
 pub mod icloud;
 mod json;
 
@@ -145,7 +146,9 @@ pub fn read_bytes(bytes: &[u8], limits: &Limits) -> Result<Loaded, ReadError> {
 /// Parses a binary or XML plist, bounding its nesting depth first.
 pub fn parse_plist(bytes: &[u8], limits: &Limits) -> Result<plist::Value, ReadError> {
     let binary = bytes.starts_with(b"bplist00");
-    if !binary {
+    if binary {
+        bplist::check(bytes, limits).map_err(ReadError::Binary)?;
+    } else {
         check_xml_depth(bytes, limits.max_depth)?;
     }
     let value = plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| {
@@ -186,27 +189,63 @@ fn xml_error_position(bytes: &[u8], e: &plist::Error) -> String {
     msg
 }
 
-/// A cheap scan of XML nesting so that a hostile file cannot exhaust the stack of the
-/// recursive value builder.
+/// A cheap scan of XML nesting so that a hostile file cannot build a value deeper than
+/// the limit (dropping or lifting one recurses once per level). Every element counts, not
+/// only `<dict>` and `<array>`: the plist reader matches tags by local name and ignores
+/// attributes, so `<x:dict>` and `<dict a="">` open a dictionary too. An element's depth
+/// bounds the depth of the value it holds.
 fn check_xml_depth(bytes: &[u8], max: usize) -> Result<(), ReadError> {
+    // Leaves (`<string>` in `<dict>` in `<plist>`) sit two elements below their value.
+    let max_elements = max.saturating_add(2);
+    let find = |from: usize, pat: &[u8]| {
+        bytes[from.min(bytes.len())..]
+            .windows(pat.len())
+            .position(|w| w == pat)
+            .map_or(bytes.len(), |p| from + p + pat.len())
+    };
     let mut depth: usize = 0;
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'<' {
-            let rest = &bytes[i + 1..];
-            if rest.starts_with(b"dict>") || rest.starts_with(b"array>") {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let rest = &bytes[i + 1..];
+        if rest.starts_with(b"!--") {
+            i = find(i + 4, b"-->");
+        } else if rest.starts_with(b"![CDATA[") {
+            i = find(i + 9, b"]]>");
+        } else if rest.starts_with(b"?") {
+            i = find(i + 2, b"?>");
+        } else if rest.starts_with(b"!") {
+            i = find(i + 2, b">");
+        } else if rest.starts_with(b"/") {
+            depth = depth.saturating_sub(1);
+            i = find(i + 2, b">");
+        } else {
+            // A start tag: up to its `>`, outside quoted attribute values.
+            let mut j = i + 1;
+            let mut quote = None;
+            while j < bytes.len() {
+                match (quote, bytes[j]) {
+                    (None, b'"' | b'\'') => quote = Some(bytes[j]),
+                    (Some(q), c) if c == q => quote = None,
+                    (None, b'>') => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if bytes.get(j.wrapping_sub(1)) != Some(&b'/') {
                 depth += 1;
-                if depth > max {
+                if depth > max_elements {
                     let line = bytes[..i].iter().filter(|&&b| b == b'\n').count() + 1;
                     return Err(ReadError::Xml(format!(
                         "nesting deeper than {max} at line {line}"
                     )));
                 }
-            } else if rest.starts_with(b"/dict>") || rest.starts_with(b"/array>") {
-                depth = depth.saturating_sub(1);
             }
+            i = j + 1;
         }
-        i += 1;
     }
     Ok(())
 }
@@ -249,6 +288,12 @@ fn read_action_clips(bytes: &[u8], limits: &Limits) -> Result<plist::Value, Read
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| ReadError::Zip(e.to_string()))?;
     let mut actions = Vec::new();
+    // Members may expand the input by no more than the ratio cap, nor past the absolute
+    // cap; counted on the bytes actually inflated, as a member's claimed size may lie.
+    let limit = (limits.max_decompressed_bytes as u64)
+        .min((limits.max_expansion_ratio as u64).saturating_mul(bytes.len() as u64));
+    let too_big = || ReadError::Zip(format!("members expand to more than {limit} bytes"));
+    let mut claimed: u64 = 0;
     let mut total: u64 = 0;
     for i in 0..zip.len() {
         let mut f = zip.by_index(i).map_err(|e| ReadError::Zip(e.to_string()))?;
@@ -256,18 +301,21 @@ fn read_action_clips(bytes: &[u8], limits: &Limits) -> Result<plist::Value, Read
             continue;
         }
         let name = f.name().to_string();
-        total = total.saturating_add(f.size());
-        if total > limits.max_decompressed_bytes as u64 {
+        claimed = claimed.saturating_add(f.size());
+        if claimed > limit {
             return Err(ReadError::Zip(format!(
-                "members claim more than {} bytes",
-                limits.max_decompressed_bytes
+                "members claim more than {limit} bytes"
             )));
         }
         let mut buf = Vec::new();
         (&mut f)
-            .take(limits.max_decompressed_bytes as u64 + 1)
+            .take(limit - total + 1)
             .read_to_end(&mut buf)
             .map_err(|e| ReadError::Zip(format!("{name}: {e}")))?;
+        total += buf.len() as u64;
+        if total > limit {
+            return Err(too_big());
+        }
         let v = parse_plist(&buf, limits).map_err(|e| ReadError::Zip(format!("{name}: {e}")))?;
         actions.push(v);
     }
