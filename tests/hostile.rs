@@ -354,21 +354,21 @@ fn cases() -> Vec<Case> {
         false,
         "DSL: a list nested 100,000 deep",
         format!("x = {}1{}\n", "[".repeat(DEEP), "]".repeat(DEEP)).into_bytes(),
-        Dsl("unexpected `[`"),
+        Dsl("brackets nested deeper than 200"),
     );
     push!(
         v,
         false,
         "DSL: parentheses nested 100,000 deep",
         format!("x = {}1{}\n", "(".repeat(DEEP), ")".repeat(DEEP)).into_bytes(),
-        Dsl("unexpected `(`"),
+        Dsl("brackets nested deeper than 200"),
     );
     push!(
         v,
         false,
         "DSL: a list nested 100,000 deep inside an f-string",
         format!("x = f'{{{}1{}}}'\n", "[".repeat(DEEP), "]".repeat(DEEP)).into_bytes(),
-        Dsl("unexpected `[`"),
+        Dsl("brackets nested deeper than 200"),
     );
 
     // Shared objects and sizes.
