@@ -4,14 +4,6 @@ use crate::ir::*;
 use crate::lift::{ID_APPENDVAR, ID_COMMENT, ID_SETVAR};
 use plist::{Dictionary, Value as P};
 
-/// How output UUIDs of a compiled workflow are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum UuidMode {
-    /// Keep the UUIDs the IR holds (a lossless round trip of a lifted file).
-    #[default]
-    Keep,
-}
-
 /// Builds the workflow plist (the dictionary a `.shortcut` file holds).
 pub fn compile(wf: &Workflow) -> Dictionary {
     let mut d = Dictionary::new();
@@ -19,8 +11,7 @@ pub fn compile(wf: &Workflow) -> Dictionary {
     emit_body(&wf.body, &mut actions);
     let mut placed = false;
     for (k, v) in &wf.meta {
-        // Keep WFWorkflowActions where files usually have it: in key order of the source is
-        // unknown, so put it after the keys that sort before it.
+        // Metadata is sorted by key: WFWorkflowActions takes its sorted place among it.
         if !placed && k.as_str() > "WFWorkflowActions" {
             d.insert(
                 "WFWorkflowActions".into(),
