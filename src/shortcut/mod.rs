@@ -158,10 +158,6 @@ pub fn parse_plist(bytes: &[u8], limits: &Limits) -> Result<plist::Value, ReadEr
             ReadError::Xml(xml_error_position(bytes, &e))
         }
     })?;
-    if binary {
-        check_value_depth(&value, limits.max_depth)
-            .map_err(|_| ReadError::Binary(format!("nesting deeper than {}", limits.max_depth)))?;
-    }
     Ok(value)
 }
 
@@ -245,22 +241,6 @@ fn check_xml_depth(bytes: &[u8], max: usize) -> Result<(), ReadError> {
                 }
             }
             i = j + 1;
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn check_value_depth(v: &plist::Value, max: usize) -> Result<(), ()> {
-    // Iterative, so the check itself cannot overflow.
-    let mut stack = vec![(v, 0usize)];
-    while let Some((v, d)) = stack.pop() {
-        if d > max {
-            return Err(());
-        }
-        match v {
-            plist::Value::Array(a) => stack.extend(a.iter().map(|x| (x, d + 1))),
-            plist::Value::Dictionary(m) => stack.extend(m.values().map(|x| (x, d + 1))),
-            _ => {}
         }
     }
     Ok(())
