@@ -24,6 +24,8 @@ pub enum Input {
         path: PathBuf,
         /// Where the file sits below the directory it was found in (for `-o DIR`).
         rel: PathBuf,
+        /// Found by walking a directory (not named on the command line).
+        from_dir: bool,
     },
     Stdin,
     ICloud(String),
@@ -88,16 +90,17 @@ pub fn collect_inputs(args: &[String]) -> (Vec<Input>, Vec<(String, String)>, us
                     )),
                 }
             }
-            inputs.extend(
-                found
-                    .into_iter()
-                    .map(|(path, rel)| Input::File { path, rel }),
-            );
+            inputs.extend(found.into_iter().map(|(path, rel)| Input::File {
+                path,
+                rel,
+                from_dir: true,
+            }));
         } else {
             let rel = PathBuf::from(p.file_name().unwrap_or(p.as_os_str()));
             inputs.push(Input::File {
                 path: p.to_path_buf(),
                 rel,
+                from_dir: false,
             });
         }
     }
@@ -195,6 +198,16 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// A file found in a directory walk that parsed but holds no workflow (an `Info.plist`,
+    /// a `package.json`): skipped, like the files whose first bytes name no container.
+    pub fn not_a_shortcut(&self) -> bool {
+        matches!(self.input, Input::File { from_dir: true, .. })
+            && matches!(
+                self.result,
+                Err(ConvertError::Lift(crate::lift::LiftError::NoActions))
+            )
+    }
+
     pub fn record(&self) -> JsonlRecord {
         match &self.result {
             Ok((wf, code)) => JsonlRecord {

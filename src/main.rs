@@ -425,6 +425,12 @@ fn convert_cmd(
         })
         .collect();
     bar.finish_and_clear();
+    let before = outcomes.len();
+    let outcomes: Vec<Outcome> = outcomes
+        .into_iter()
+        .filter(|o| !o.not_a_shortcut())
+        .collect();
+    let skipped = skipped + before - outcomes.len();
 
     let mut failed = walk_errors.len();
     let mut warnings = 0;
@@ -444,7 +450,7 @@ fn convert_cmd(
     }
     write_outputs(&outcomes, output, format)?;
     let converted = outcomes.iter().filter(|o| o.result.is_ok()).count();
-    if outcomes.len() + walk_errors.len() > 1 || failed > 0 {
+    if outcomes.len() + walk_errors.len() > 1 || failed > 0 || skipped > 0 {
         let skipped = if skipped > 0 {
             format!(", {skipped} non-shortcut files skipped")
         } else {

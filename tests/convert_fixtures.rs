@@ -37,6 +37,7 @@ fn converted() -> Vec<(PathBuf, wfc::ir::Workflow, String)> {
         .map(|path| {
             let input = wfc::convert::Input::File {
                 rel: PathBuf::from(path.file_name().unwrap()),
+                from_dir: false,
                 path: path.clone(),
             };
             let o = wfc::convert::convert(input, &Limits::default());
@@ -286,4 +287,40 @@ fn cli_usage_error_exits_2() {
     assert_ne!(out.status.code(), Some(0));
     let out = wfc().arg("frobnicate").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// A directory walk skips files that are not shortcuts, even when they parse as a plist or
+/// JSON (an `Info.plist`, a `package.json`); a file named on the command line is converted
+/// or fails.
+#[test]
+fn cli_walk_skips_plists_that_are_not_shortcuts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&examples()[0], dir.path().join("a.plist")).unwrap();
+    std::fs::write(dir.path().join("package.json"), "{\"name\": \"x\"}").unwrap();
+    std::fs::write(
+        dir.path().join("Info.plist"),
+        "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>CFBundleName</key><string>X</string></dict></plist>",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("README.md"), "# not a shortcut\n").unwrap();
+    let out = wfc().arg("convert").arg(dir.path()).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("1 converted, 0 failed"), "{err}");
+    assert!(err.contains("3 non-shortcut files skipped"), "{err}");
+
+    let named = wfc()
+        .arg("convert")
+        .arg(dir.path().join("package.json"))
+        .output()
+        .unwrap();
+    assert_eq!(named.status.code(), Some(1));
+    assert!(String::from_utf8(named.stderr)
+        .unwrap()
+        .contains("not a workflow: the plist has no WFWorkflowActions"));
 }
