@@ -101,8 +101,12 @@ pub fn dsl_roundtrip(text: &str) {
     );
     // New UUIDs are derived from the source text, which differs: compare the compiled
     // plists with UUIDs renamed in order of appearance.
+    // The printer leaves out names nothing uses, so UUIDs nothing references are dropped.
     let canon = |wf: &Workflow| {
         let mut v = plist::Value::Dictionary(crate::compile::compile(wf));
+        let mut used = std::collections::HashSet::new();
+        referenced(&v, &mut used);
+        drop_unreferenced(&mut v, &used);
         rename_uuids(&mut v, &mut std::collections::HashMap::new());
         format!("{v:?}")
     };
@@ -118,6 +122,43 @@ fn is_uuid(s: &str) -> bool {
             8 | 13 | 18 | 23 => b == b'-',
             _ => b.is_ascii_hexdigit(),
         })
+}
+
+fn referenced(v: &plist::Value, used: &mut std::collections::HashSet<String>) {
+    match v {
+        plist::Value::Array(a) => a.iter().for_each(|x| referenced(x, used)),
+        plist::Value::Dictionary(d) => {
+            for (k, x) in d {
+                if let (true, plist::Value::String(s)) = (k == "OutputUUID", x) {
+                    used.insert(s.clone());
+                }
+                referenced(x, used);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Removes action `UUID`s nothing references.
+fn drop_unreferenced(v: &mut plist::Value, used: &std::collections::HashSet<String>) {
+    if let Some(plist::Value::Array(actions)) = v
+        .as_dictionary_mut()
+        .and_then(|d| d.get_mut("WFWorkflowActions"))
+    {
+        for a in actions {
+            if let Some(plist::Value::Dictionary(p)) = a
+                .as_dictionary_mut()
+                .and_then(|d| d.get_mut("WFWorkflowActionParameters"))
+            {
+                if p.get("UUID")
+                    .and_then(|u| u.as_string())
+                    .is_some_and(|u| !used.contains(u))
+                {
+                    p.remove("UUID");
+                }
+            }
+        }
+    }
 }
 
 fn rename_uuids(v: &mut plist::Value, seen: &mut std::collections::HashMap<String, usize>) {
