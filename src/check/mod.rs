@@ -696,59 +696,11 @@ fn is_magic(name: &str) -> bool {
 
 /// Calls `f` on every variable reference in `v`.
 fn visit_refs<'a>(v: &'a Value, f: &mut dyn FnMut(&'a VarRef)) {
-    match v {
-        Value::Attachment(r) | Value::VarRef(r) => visit_ref(r, f),
-        Value::Text(t) => visit_text(t, f),
-        Value::Array(items) => items.iter().for_each(|x| visit_refs(x, f)),
-        Value::Dict(p) => p.iter().for_each(|(_, x)| visit_refs(x, f)),
-        Value::DictField(items) => visit_items(items, f),
-        Value::Serialized { value, .. } => visit_refs(value, f),
-        _ => {}
-    }
-}
-
-fn visit_ref<'a>(r: &'a VarRef, f: &mut dyn FnMut(&'a VarRef)) {
-    f(r);
-    for a in &r.aggr {
-        match a {
-            Aggr::Property {
-                user_info: Some(u), ..
-            } => visit_refs(u, f),
-            Aggr::Other(p) => p.iter().for_each(|(_, x)| visit_refs(x, f)),
-            _ => {}
+    crate::ir::walk::walk_value(v, &mut |item| {
+        if let crate::ir::walk::Item::Ref(r) = item {
+            f(r)
         }
-    }
-}
-
-fn visit_text<'a>(t: &'a Text, f: &mut dyn FnMut(&'a VarRef)) {
-    for p in &t.parts {
-        if let TextPart::Var(r) = p {
-            visit_ref(r, f);
-        }
-    }
-}
-
-fn visit_items<'a>(items: &'a [DictItem], f: &mut dyn FnMut(&'a VarRef)) {
-    for i in items {
-        visit_text(&i.key, f);
-        visit_item_value(&i.value, f);
-    }
-}
-
-fn visit_item_value<'a>(v: &'a DictItemValue, f: &mut dyn FnMut(&'a VarRef)) {
-    match v {
-        DictItemValue::Text(t) | DictItemValue::Number(t) => visit_text(t, f),
-        DictItemValue::Bool(b) => visit_refs(b, f),
-        DictItemValue::Dict(d) => visit_items(d, f),
-        DictItemValue::Array(a) => {
-            for x in a {
-                match x {
-                    ArrayItem::Typed(t) => visit_item_value(t, f),
-                    ArrayItem::Plain(p) => visit_refs(p, f),
-                }
-            }
-        }
-    }
+    });
 }
 
 fn visit_params<'a>(p: &'a Params, f: &mut dyn FnMut(&'a VarRef)) {
@@ -1003,46 +955,17 @@ impl<'l> Flow<'l> {
 /// Outputs bound to a name (`x = action(...)`, `x = block_result()`) that nothing uses.
 fn unused_outputs(body: &[Stmt], out: &mut Vec<Finding>) {
     let mut used = HashSet::new();
-    let mut note = |r: &VarRef| {
-        if let Var::ActionOutput { uuid, .. } = &r.var {
+    crate::ir::walk::walk_stmts(body, &mut |item| match item {
+        crate::ir::walk::Item::Ref(VarRef {
+            var: Var::ActionOutput { uuid, .. },
+            ..
+        }) => {
             used.insert(uuid.clone());
         }
-    };
-    fn walk(body: &[Stmt], f: &mut dyn FnMut(&VarRef)) {
-        for s in body {
-            stmt_own_refs(s, None, f);
-            match s {
-                Stmt::If {
-                    then, otherwise, ..
-                } => {
-                    walk(then, f);
-                    if let Some((m, b)) = otherwise {
-                        visit_params(&m.params, f);
-                        walk(b, f);
-                    }
-                }
-                Stmt::Menu { cases, .. } => {
-                    for c in cases {
-                        visit_refs(&c.title, f);
-                        visit_params(&c.marker.params, f);
-                        walk(&c.body, f);
-                    }
-                }
-                Stmt::RepeatCount { body, .. } | Stmt::RepeatEach { body, .. } => walk(body, f),
-                _ => {}
-            }
+        crate::ir::walk::Item::RawRef(u) => {
+            used.insert(u.to_string());
         }
-    }
-    walk(body, &mut note);
-    // Block end markers may reference too (their params).
-    visit_actions(body, &mut |a| {
-        for (_, v) in &a.params {
-            visit_refs(v, &mut |r| {
-                if let Var::ActionOutput { uuid, .. } = &r.var {
-                    used.insert(uuid.clone());
-                }
-            });
-        }
+        _ => {}
     });
     visit_actions(body, &mut |a| {
         let Some(uuid) = &a.output else { return };

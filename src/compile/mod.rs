@@ -409,8 +409,10 @@ fn dict_items(items: &[DictItem]) -> P {
 /// the Shortcuts app writes for a new shortcut, so that the file imports.
 pub fn default_metadata(wf: &Workflow) -> Params {
     let mut uses_input = false;
-    crate::ir::visit_actions(&wf.body, &mut |a| {
-        uses_input |= a.params.iter().any(|(_, v)| uses_shortcut_input(v));
+    crate::ir::walk::walk_stmts(&wf.body, &mut |item| {
+        if let crate::ir::walk::Item::Ref(r) = item {
+            uses_input |= r.var == Var::ShortcutInput;
+        }
     });
     let strings =
         |v: &[&str]| Value::Array(v.iter().map(|s| Value::String(s.to_string())).collect());
@@ -485,25 +487,4 @@ pub fn default_metadata(wf: &Workflow) -> Params {
     ];
     sort_params(&mut meta);
     meta
-}
-
-fn uses_shortcut_input(v: &Value) -> bool {
-    let var = |r: &VarRef| r.var == Var::ShortcutInput;
-    let text = |t: &Text| {
-        t.parts
-            .iter()
-            .any(|p| matches!(p, TextPart::Var(r) if var(r)))
-    };
-    match v {
-        Value::Text(t) => text(t),
-        Value::Attachment(r) | Value::VarRef(r) => var(r),
-        Value::Array(a) => a.iter().any(uses_shortcut_input),
-        Value::Dict(d) => d.iter().any(|(_, x)| uses_shortcut_input(x)),
-        Value::Serialized { value, .. } => uses_shortcut_input(value),
-        Value::DictField(items) => items.iter().any(|it| {
-            text(&it.key)
-                || matches!(&it.value, DictItemValue::Text(t) | DictItemValue::Number(t) if text(t))
-        }),
-        _ => false,
-    }
 }

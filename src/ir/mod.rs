@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+pub mod walk;
+
 /// Key/value pairs of a plist dictionary, sorted by key: the order of keys in a file
 /// carries no meaning, and the same shortcut saved by different tools must print the same.
 pub type Params = Vec<(String, Value)>;
