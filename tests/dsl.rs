@@ -209,6 +209,9 @@ fn text_that_cannot_mean_anything_is_an_error() {
         "format specs and conversions are not supported"
     );
 
+    let date = errors("x = date('''yesterday''')\n");
+    assert_eq!(date[0].message, "invalid date");
+
     let nothing = errors("3\n");
     assert_eq!(nothing[0].message, "this statement does nothing");
 }

@@ -1266,7 +1266,17 @@ impl Builder {
                             kind: StrKind::Plain(s),
                             ..
                         })],
-                    ) => Value::Date(s.clone()),
+                    ) => {
+                        // The compiler writes a plist date: refuse what is not one here.
+                        if plist::Date::from_xml_format(s).is_err() {
+                            self.err(Diagnostic::new(
+                                "invalid date",
+                                span.clone(),
+                                "expected an ISO 8601 date such as '2024-01-31T12:00:00Z'",
+                            ));
+                        }
+                        Value::Date(s.clone())
+                    }
                     ("ref", [Arg::Pos(inner)]) => match self.var_ref(inner) {
                         Some(r) => Value::VarRef(r),
                         None => Value::Bool(false),
