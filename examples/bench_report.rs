@@ -41,17 +41,23 @@ fn main() {
         t.elapsed().as_secs_f64() / rounds as f64
     };
     let convert = time(&|| {
+        let mut scratch = Vec::new();
         files
             .iter()
-            .filter_map(|f| wfc::shortcut::read_bytes(f, &limits).ok())
-            .filter_map(|l| wfc::lift::lift(l, &limits).ok())
+            .filter_map(|f| {
+                let tree = wfc::shortcut::read_tree(f, &mut scratch, &limits).ok()?;
+                wfc::lift::lift_tree(tree, &limits).ok()
+            })
             .map(|wf| wfc::dsl::print(&wf).len())
             .sum()
     });
     let read = time(&|| {
         files
             .iter()
-            .filter(|f| wfc::shortcut::read_bytes(f, &limits).is_ok())
+            .filter(|f| {
+                let mut scratch = Vec::new();
+                wfc::shortcut::read_tree(f, &mut scratch, &limits).is_ok()
+            })
             .count()
     });
 

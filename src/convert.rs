@@ -150,9 +150,10 @@ pub fn load(input: &Input, limits: &Limits) -> Result<Workflow, ConvertError> {
             (f.bytes, extra)
         }
     };
-    let mut loaded = shortcut::read_bytes(&bytes, limits)?;
+    let mut scratch = Vec::new();
+    let mut loaded = shortcut::read_tree(&bytes, &mut scratch, limits)?;
     loaded.provenance.extra.extend(extra);
-    Ok(crate::lift::lift(loaded, limits)?)
+    Ok(crate::lift::lift_tree(loaded, limits)?)
 }
 
 /// The workflow's name: `WFWorkflowName` if the file has one, the iCloud record's name,

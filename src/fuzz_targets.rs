@@ -20,10 +20,31 @@ pub fn limits() -> Limits {
     }
 }
 
-/// `read`: container sniffing and every container reader.
+/// `read`: container sniffing and every container reader, both the `plist` crate's way
+/// and the fast way the converter uses.
 pub fn read(data: &[u8]) {
     let _ = shortcut::sniff(data);
     let _ = shortcut::read_bytes(data, &limits());
+    let mut scratch = Vec::new();
+    let _ = shortcut::read_tree(data, &mut scratch, &limits());
+}
+
+/// `fast_plist`: the fast XML and binary plist readers against the `plist` crate. Where
+/// the fast readers answer, the crate must read the same value (they may decline anything).
+pub fn fast_plist(data: &[u8]) {
+    let limits = limits();
+    let Some(fast) = shortcut::parse_fast(data, &limits) else {
+        return;
+    };
+    let slow = plist::Value::from_reader(std::io::Cursor::new(data)).unwrap_or_else(|e| {
+        panic!("the fast reader read what the plist crate refuses ({e}): {fast:?}")
+    });
+    // Debug text, so that NaN reals compare equal.
+    assert_eq!(
+        format!("{:?}", fast.to_plist()),
+        format!("{slow:?}"),
+        "fast reader differs"
+    );
 }
 
 /// `aea`: the signed-file reader (header, auth data, clusters, LZFSE, Apple Archive).
@@ -40,8 +61,9 @@ pub fn aea(data: &[u8]) {
 /// `lift`: bytes → container → IR, and any plist (whatever its top level) → IR.
 pub fn lift(data: &[u8]) {
     let limits = limits();
-    if let Ok(loaded) = shortcut::read_bytes(data, &limits) {
-        let _ = crate::lift::lift(loaded, &limits);
+    let mut scratch = Vec::new();
+    if let Ok(tree) = shortcut::read_tree(data, &mut scratch, &limits) {
+        let _ = crate::lift::lift_tree(tree, &limits);
     }
     if let Ok(plist::Value::Dictionary(d)) = shortcut::parse_plist(data, &limits) {
         let loaded = Loaded {
@@ -201,7 +223,14 @@ fn same_ir(a: &Workflow, b: &Workflow) -> bool {
 // Seed corpora
 
 /// The fuzz targets, in the order `fuzz/` lists them.
-pub const TARGETS: &[&str] = &["read", "aea", "lift", "dsl_parse", "roundtrip"];
+pub const TARGETS: &[&str] = &[
+    "read",
+    "aea",
+    "lift",
+    "dsl_parse",
+    "roundtrip",
+    "fast_plist",
+];
 
 /// Seed inputs for every target, generated from the project's own `corpus/` directory:
 /// each workflow as XML, binary and JSON plist, wrapped in a signed (AEA) container
@@ -243,6 +272,8 @@ pub fn seeds(corpus_dir: &std::path::Path) -> Vec<(&'static str, String, Vec<u8>
         if let Some(z) = clips {
             containers.push((format!("{stem}.zip"), z));
         }
+        out.push(("fast_plist", format!("{stem}.xml"), xml.clone()));
+        out.push(("fast_plist", format!("{stem}.bplist"), binary.clone()));
         for (name, bytes) in &containers {
             out.push(("read", name.clone(), bytes.clone()));
             out.push(("lift", name.clone(), bytes.clone()));

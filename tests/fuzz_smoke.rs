@@ -20,6 +20,7 @@ fn target(name: &str) -> fn(&[u8]) {
         "lift" => ft::lift,
         "dsl_parse" => ft::dsl_parse,
         "roundtrip" => ft::roundtrip,
+        "fast_plist" => ft::fast_plist,
         other => panic!("no target {other}"),
     }
 }
@@ -97,6 +98,7 @@ fn mutated_seeds() {
                 if *t == "read" {
                     ft::aea(&m);
                     ft::lift(&m);
+                    ft::fast_plist(&m);
                 }
                 Ok(())
             },

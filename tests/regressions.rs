@@ -20,7 +20,7 @@ fn lifted_extra_keys_keep_their_order() {
     for k in ["First", "Second", "Third"] {
         d.insert(k.into(), plist::Value::Integer(1.into()));
     }
-    let keys: Vec<String> = wfc::lift::lift_action(d)
+    let keys: Vec<String> = wfc::lift::lift_action(wfc::shortcut::PDict::from_plist(d))
         .extra
         .into_iter()
         .map(|(k, _)| k)

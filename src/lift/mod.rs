@@ -5,8 +5,7 @@
 
 use crate::ir::*;
 use crate::limits::Limits;
-use crate::shortcut::Loaded;
-use plist::Value as P;
+use crate::shortcut::{Loaded, LoadedTree, PDict, PValue as P};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -29,26 +28,33 @@ pub const ID_MENU: &str = "is.workflow.actions.choosefrommenu";
 pub const ID_REPEAT_COUNT: &str = "is.workflow.actions.repeat.count";
 pub const ID_REPEAT_EACH: &str = "is.workflow.actions.repeat.each";
 
-/// Lifts a loaded workflow plist into the IR.
+/// Lifts a workflow plist built by the `plist` crate into the IR.
 pub fn lift(loaded: Loaded, limits: &Limits) -> Result<Workflow, LiftError> {
+    lift_tree(
+        LoadedTree {
+            plist: PDict::from_plist(loaded.plist),
+            provenance: loaded.provenance,
+        },
+        limits,
+    )
+}
+
+/// Lifts a workflow plist tree into the IR.
+pub fn lift_tree(loaded: LoadedTree<'_>, limits: &Limits) -> Result<Workflow, LiftError> {
     let mut meta = Vec::new();
     let mut actions = None;
-    for (k, v) in loaded.plist {
+    for (k, v) in loaded.plist.0 {
         if k == "WFWorkflowActions" {
             actions = Some(v);
         } else {
-            meta.push((k, lift_value(&v)));
+            meta.push((k.into_owned(), lift_value(&v)));
         }
     }
     sort_params(&mut meta);
     let mut warnings = Vec::new();
     let list = match actions {
         Some(P::Array(a)) => a,
-        Some(other) => {
-            return Err(LiftError::ActionsNotArray(crate::shortcut::kind_name(
-                &other,
-            )))
-        }
+        Some(other) => return Err(LiftError::ActionsNotArray(other.kind_name())),
         None => return Err(LiftError::NoActions),
     };
     let mut parsed = Vec::with_capacity(list.len());
@@ -58,7 +64,7 @@ pub fn lift(loaded: Loaded, limits: &Limits) -> Result<Workflow, LiftError> {
             other => {
                 return Err(LiftError::ActionNotDict {
                     index,
-                    kind: crate::shortcut::kind_name(&other),
+                    kind: other.kind_name(),
                 })
             }
         }
@@ -73,27 +79,28 @@ pub fn lift(loaded: Loaded, limits: &Limits) -> Result<Workflow, LiftError> {
 }
 
 /// One plist action dictionary → [`Action`] (block keys still inside `params`).
-pub fn lift_action(mut d: plist::Dictionary) -> Action {
-    let id = match take_key(&mut d, "WFWorkflowActionIdentifier") {
-        Some(P::String(s)) => s,
+pub fn lift_action(mut d: PDict<'_>) -> Action {
+    let id = match d.remove("WFWorkflowActionIdentifier") {
+        Some(P::String(s)) => s.into_owned(),
         Some(other) => {
             // Keep a non-string identifier as an extra key; the action prints raw.
-            d.insert("WFWorkflowActionIdentifier".into(), other);
+            d.0.push(("WFWorkflowActionIdentifier".into(), other));
             String::new()
         }
         None => String::new(),
     };
     let mut action = Action::new(id);
-    match take_key(&mut d, "WFWorkflowActionParameters") {
+    match d.remove("WFWorkflowActionParameters") {
         Some(P::Dictionary(p)) => {
-            for (k, v) in p {
+            action.params.reserve(p.len());
+            for (k, v) in p.0 {
                 if k == "UUID" {
                     if let P::String(u) = &v {
-                        action.output = Some(u.clone());
+                        action.output = Some(u.to_string());
                         continue;
                     }
                 }
-                action.params.push((k, lift_value(&v)));
+                action.params.push((k.into_owned(), lift_value(&v)));
             }
         }
         Some(other) => {
@@ -104,65 +111,45 @@ pub fn lift_action(mut d: plist::Dictionary) -> Action {
         }
         None => action.no_params = true,
     }
-    for (k, v) in d {
-        action.extra.push((k, lift_value(&v)));
+    for (k, v) in d.0 {
+        action.extra.push((k.into_owned(), lift_value(&v)));
     }
     sort_params(&mut action.params);
     sort_params(&mut action.extra);
     action
 }
 
-/// Removes `key` keeping the order of the other keys (`Dictionary::remove` swaps the last
-/// key into its place, which would reorder an action's extra keys).
-fn take_key(d: &mut plist::Dictionary, key: &str) -> Option<P> {
-    let mut out = None;
-    for (k, v) in std::mem::replace(d, plist::Dictionary::new()) {
-        if k == key {
-            out = Some(v);
-        } else {
-            d.insert(k, v);
-        }
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------------------
 // Values
 
 /// Lifts one plist value. The plist's depth was bounded when it was read.
-pub fn lift_value(v: &P) -> Value {
+pub fn lift_value(v: &P<'_>) -> Value {
     match v {
-        P::String(s) => Value::String(s.clone()),
-        P::Integer(i) => Value::Int(
-            i.as_signed()
-                .map(i128::from)
-                .or_else(|| i.as_unsigned().map(i128::from))
-                .unwrap_or_default(),
-        ),
+        P::String(s) => Value::String(s.to_string()),
+        P::Integer(i) => Value::Int(*i),
         P::Real(r) => Value::Real(*r),
         P::Boolean(b) => Value::Bool(*b),
-        P::Date(d) => Value::Date(d.to_xml_format()),
-        P::Data(d) => Value::Data(d.clone()),
+        P::Date(d) => Value::Date(d.clone()),
+        P::Data(d) => Value::Data(d.to_vec()),
         P::Array(a) => Value::Array(a.iter().map(lift_value).collect()),
         P::Dictionary(d) => lift_dict(d),
         // Uids only occur in keyed archives; keep the number as a plain dictionary entry.
-        P::Uid(u) => Value::Dict(vec![("CF$UID".into(), Value::Int(u.get() as i128))]),
-        _ => Value::Dict(Vec::new()),
+        P::Uid(u) => Value::Dict(vec![("CF$UID".into(), Value::Int(i128::from(*u)))]),
     }
 }
 
-fn lift_dict(d: &plist::Dictionary) -> Value {
+fn lift_dict(d: &PDict<'_>) -> Value {
     if d.len() == 2 {
         if let (Some(P::String(kind)), Some(inner)) = (d.get("WFSerializationType"), d.get("Value"))
         {
-            let typed = match kind.as_str() {
+            let typed = match kind.as_ref() {
                 "WFTextTokenString" => lift_text(inner).map(Value::Text),
                 "WFTextTokenAttachment" => var_ref(inner).map(Value::Attachment),
                 "WFDictionaryFieldValue" => dict_field(inner).map(Value::DictField),
                 _ => None,
             };
             return typed.unwrap_or_else(|| Value::Serialized {
-                kind: kind.clone(),
+                kind: kind.to_string(),
                 value: Box::new(lift_value(inner)),
             });
         }
@@ -170,14 +157,17 @@ fn lift_dict(d: &plist::Dictionary) -> Value {
     if let Some(r) = var_ref_dict(d) {
         return Value::VarRef(r);
     }
-    let mut p: Params = d.iter().map(|(k, v)| (k.clone(), lift_value(v))).collect();
+    let mut p: Params = d
+        .iter()
+        .map(|(k, v)| (k.to_string(), lift_value(v)))
+        .collect();
     sort_params(&mut p);
     Value::Dict(p)
 }
 
 /// `{string, attachmentsByRange}` → [`Text`], when every range is `{n, 1}` on a U+FFFC
 /// (counted in UTF-16 code units) holding a well-formed variable.
-pub fn lift_text(v: &P) -> Option<Text> {
+pub fn lift_text(v: &P<'_>) -> Option<Text> {
     let d = v.as_dictionary()?;
     let s = d.get("string")?.as_string()?;
     let ranges = match d.get("attachmentsByRange") {
@@ -190,7 +180,7 @@ pub fn lift_text(v: &P) -> Option<Text> {
     }
     let mut attach: Vec<(usize, VarRef)> = Vec::new();
     if let Some(r) = ranges {
-        for (k, v) in r {
+        for (k, v) in r.iter() {
             let pos = parse_range_key(k)?;
             attach.push((pos, var_ref(v)?));
         }
@@ -241,12 +231,12 @@ fn parse_range_key(k: &str) -> Option<usize> {
     inner.parse().ok()
 }
 
-fn var_ref(v: &P) -> Option<VarRef> {
+fn var_ref(v: &P<'_>) -> Option<VarRef> {
     var_ref_dict(v.as_dictionary()?)
 }
 
 /// A variable dictionary in one of the shapes Shortcuts writes; `None` for anything else.
-fn var_ref_dict(d: &plist::Dictionary) -> Option<VarRef> {
+fn var_ref_dict(d: &PDict<'_>) -> Option<VarRef> {
     let ty = d.get("Type")?.as_string()?;
     let mut allowed: &[&str] = &["Type", "Aggrandizements"];
     let var = match ty {
@@ -286,7 +276,7 @@ fn var_ref_dict(d: &plist::Dictionary) -> Option<VarRef> {
         }
         _ => return None,
     };
-    if d.keys().any(|k| !allowed.contains(&k.as_str())) {
+    if d.keys().any(|k| !allowed.contains(&k)) {
         return None;
     }
     let aggr = match d.get("Aggrandizements") {
@@ -306,10 +296,10 @@ fn var_ref_dict(d: &plist::Dictionary) -> Option<VarRef> {
     })
 }
 
-fn aggrandizement(v: &P) -> Option<Aggr> {
+fn aggrandizement(v: &P<'_>) -> Option<Aggr> {
     let d = v.as_dictionary()?;
     let ty = d.get("Type")?.as_string()?;
-    let only = |keys: &[&str]| d.keys().all(|k| keys.contains(&k.as_str()));
+    let only = |keys: &[&str]| d.keys().all(|k| keys.contains(&k));
     let typed = match ty {
         "WFDictionaryValueVariableAggrandizement" if only(&["Type", "DictionaryKey"]) => d
             .get("DictionaryKey")
@@ -332,13 +322,16 @@ fn aggrandizement(v: &P) -> Option<Aggr> {
         _ => None,
     };
     Some(typed.unwrap_or_else(|| {
-        let mut p: Params = d.iter().map(|(k, v)| (k.clone(), lift_value(v))).collect();
+        let mut p: Params = d
+            .iter()
+            .map(|(k, v)| (k.to_string(), lift_value(v)))
+            .collect();
         sort_params(&mut p);
         Aggr::Other(p)
     }))
 }
 
-fn dict_field(v: &P) -> Option<Vec<DictItem>> {
+fn dict_field(v: &P<'_>) -> Option<Vec<DictItem>> {
     let d = v.as_dictionary()?;
     if d.len() != 1 {
         return None;
@@ -350,7 +343,7 @@ fn dict_field(v: &P) -> Option<Vec<DictItem>> {
         .collect()
 }
 
-fn dict_item(v: &P) -> Option<DictItem> {
+fn dict_item(v: &P<'_>) -> Option<DictItem> {
     let d = v.as_dictionary()?;
     if d.len() != 3 {
         return None;
@@ -362,7 +355,7 @@ fn dict_item(v: &P) -> Option<DictItem> {
 }
 
 /// The value of a dictionary entry (or array element) of item type `ty`.
-fn item_value(ty: i64, wv: &P) -> Option<DictItemValue> {
+fn item_value(ty: i64, wv: &P<'_>) -> Option<DictItemValue> {
     Some(match ty {
         0 => DictItemValue::Text(token_text(wv)?),
         3 => DictItemValue::Number(token_text(wv)?),
@@ -383,7 +376,7 @@ fn item_value(ty: i64, wv: &P) -> Option<DictItemValue> {
     })
 }
 
-fn array_item(v: &P) -> ArrayItem {
+fn array_item(v: &P<'_>) -> ArrayItem {
     let typed = v.as_dictionary().and_then(|d| {
         if d.len() != 2 {
             return None;
@@ -397,7 +390,7 @@ fn array_item(v: &P) -> ArrayItem {
 }
 
 /// `{Value: x, WFSerializationType: kind}` → `x`.
-fn wrapped<'a>(v: &'a P, kind: &str) -> Option<&'a P> {
+fn wrapped<'a, 'b>(v: &'a P<'b>, kind: &str) -> Option<&'a P<'b>> {
     let d = v.as_dictionary()?;
     if d.len() != 2 || d.get("WFSerializationType")?.as_string()? != kind {
         return None;
@@ -405,7 +398,7 @@ fn wrapped<'a>(v: &'a P, kind: &str) -> Option<&'a P> {
     d.get("Value")
 }
 
-fn token_text(v: &P) -> Option<Text> {
+fn token_text(v: &P<'_>) -> Option<Text> {
     lift_text(wrapped(v, "WFTextTokenString")?)
 }
 

@@ -5,8 +5,13 @@
 pub mod aea;
 mod apple_archive;
 mod bplist;
+mod fast_binary;
+mod fast_xml;
 pub mod icloud;
 mod json;
+mod tree;
+
+pub use tree::{PDict, PValue};
 
 use crate::ir::Provenance;
 use crate::limits::Limits;
@@ -68,6 +73,14 @@ pub struct Loaded {
     pub provenance: Provenance,
 }
 
+/// The workflow plist found in a container as a [`PValue`] tree, borrowing from the bytes
+/// it was read from.
+#[derive(Debug, Clone)]
+pub struct LoadedTree<'a> {
+    pub plist: PDict<'a>,
+    pub provenance: Provenance,
+}
+
 /// Detects the container from the leading bytes (after an optional UTF-8 BOM and
 /// whitespace for the text formats).
 pub fn sniff(bytes: &[u8]) -> Option<Container> {
@@ -89,19 +102,10 @@ pub fn sniff(bytes: &[u8]) -> Option<Container> {
     }
 }
 
-/// Reads a workflow plist from the bytes of a file.
+/// Reads a workflow plist from the bytes of a file, as the `plist` crate builds it. The
+/// converter uses [`read_tree`], which gives the same values faster.
 pub fn read_bytes(bytes: &[u8], limits: &Limits) -> Result<Loaded, ReadError> {
-    if bytes.is_empty() {
-        return Err(ReadError::Empty);
-    }
-    if bytes.len() > limits.max_input_bytes {
-        return Err(ReadError::TooLarge {
-            size: bytes.len(),
-            limit: limits.max_input_bytes,
-        });
-    }
-    let container = sniff(bytes)
-        .ok_or_else(|| ReadError::Unrecognised(bytes[..bytes.len().min(8)].to_vec()))?;
+    let container = check_input(bytes, limits)?;
     let mut provenance = Provenance {
         container: container.name().to_string(),
         ..Default::default()
@@ -141,6 +145,93 @@ pub fn read_bytes(bytes: &[u8], limits: &Limits) -> Result<Loaded, ReadError> {
         }),
         other => Err(ReadError::NotADict(kind_name(&other))),
     }
+}
+
+/// Reads a workflow plist from the bytes of a file into a borrowed tree. `scratch` holds
+/// the decoded payload of a signed file, which the tree borrows from.
+pub fn read_tree<'a>(
+    bytes: &'a [u8],
+    scratch: &'a mut Vec<u8>,
+    limits: &Limits,
+) -> Result<LoadedTree<'a>, ReadError> {
+    let container = check_input(bytes, limits)?;
+    let mut provenance = Provenance {
+        container: container.name().to_string(),
+        ..Default::default()
+    };
+    let plist = match container {
+        Container::BinaryPlist | Container::XmlPlist => parse_tree(bytes, limits)?,
+        Container::Json => {
+            provenance.typing_lost = true;
+            PValue::from_plist(json::read(bytes, limits)?)
+        }
+        Container::Aea => {
+            let file = aea::read(bytes, limits)?;
+            provenance.extra.extend(file.metadata());
+            *scratch = file.wflow;
+            let wflow: &'a Vec<u8> = scratch;
+            parse_tree(wflow, limits)?
+        }
+        Container::Zip => PValue::from_plist(read_action_clips(bytes, limits)?),
+    };
+    match unwrap_json_array(plist, container, &mut provenance) {
+        PValue::Dictionary(plist) => Ok(LoadedTree { plist, provenance }),
+        other => Err(ReadError::NotADict(other.kind_name())),
+    }
+}
+
+/// Some JSON dumps wrap the workflow in a one-element array.
+fn unwrap_json_array<'a>(
+    plist: PValue<'a>,
+    container: Container,
+    provenance: &mut Provenance,
+) -> PValue<'a> {
+    match plist {
+        PValue::Array(mut a)
+            if container == Container::Json
+                && a.len() == 1
+                && matches!(a[0], PValue::Dictionary(_)) =>
+        {
+            provenance
+                .extra
+                .push(("wrapper".into(), "one-element array".into()));
+            a.pop().expect("length checked")
+        }
+        other => other,
+    }
+}
+
+/// Parses a binary or XML plist into a tree: the fast readers first, the `plist` crate
+/// (with its guards and error messages) for whatever they decline.
+pub fn parse_tree<'a>(bytes: &'a [u8], limits: &Limits) -> Result<PValue<'a>, ReadError> {
+    match parse_fast(bytes, limits) {
+        Some(v) => Ok(v),
+        None => parse_plist(bytes, limits).map(PValue::from_plist),
+    }
+}
+
+/// The fast readers alone: `None` when they decline the plist (then [`parse_tree`] uses
+/// the `plist` crate).
+pub fn parse_fast<'a>(bytes: &'a [u8], limits: &Limits) -> Option<PValue<'a>> {
+    if bytes.starts_with(b"bplist00") {
+        fast_binary::parse(bytes, limits)
+    } else {
+        fast_xml::parse(bytes, limits.max_depth)
+    }
+}
+
+/// The checks every input gets before its container is opened.
+fn check_input(bytes: &[u8], limits: &Limits) -> Result<Container, ReadError> {
+    if bytes.is_empty() {
+        return Err(ReadError::Empty);
+    }
+    if bytes.len() > limits.max_input_bytes {
+        return Err(ReadError::TooLarge {
+            size: bytes.len(),
+            limit: limits.max_input_bytes,
+        });
+    }
+    sniff(bytes).ok_or_else(|| ReadError::Unrecognised(bytes[..bytes.len().min(8)].to_vec()))
 }
 
 /// Parses a binary or XML plist, bounding its nesting depth first.

@@ -1,0 +1,294 @@
+//! A fast reader for binary plists (`bplist00`), building the borrowed value tree directly
+//! from the object table.
+//!
+//! Like [`super::fast_xml`], it declines (returns `None`) whatever it does not handle or
+//! finds wrong — cycles, nesting past the limit, a tree that expands past the budget, odd
+//! object kinds — and the caller then reads the file with the `plist` crate, behind the
+//! pre-scan in [`super::bplist`], which reports the error.
+
+use super::tree::{PDict, PValue};
+use crate::limits::Limits;
+use std::borrow::Cow;
+
+/// Weight of one value against the expansion budget, besides its bytes (as in the
+/// pre-scan).
+const NODE_WEIGHT: u64 = 64;
+
+pub(crate) fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Option<PValue<'a>> {
+    if bytes.len() < 8 + 32 || !bytes.starts_with(b"bplist00") {
+        return None;
+    }
+    let trailer = bytes.len() - 32;
+    let t = &bytes[trailer..];
+    let offset_size = usize::from(t[6]);
+    let ref_size = usize::from(t[7]);
+    if ![1, 2, 3, 4, 8].contains(&offset_size) || ![1, 2, 3, 4, 8].contains(&ref_size) {
+        return None;
+    }
+    let num_objects = usize::try_from(be(&t[8..16])).ok()?;
+    let root = usize::try_from(be(&t[16..24])).ok()?;
+    let table = usize::try_from(be(&t[24..32])).ok()?;
+    let end = num_objects
+        .checked_mul(offset_size)
+        .and_then(|n| n.checked_add(table))?;
+    if end > trailer || root >= num_objects {
+        return None;
+    }
+    let budget = (limits.max_decompressed_bytes as u64)
+        .min((limits.max_expansion_ratio as u64).saturating_mul(bytes.len() as u64));
+    let mut r = Reader {
+        b: bytes,
+        trailer,
+        table,
+        offset_size,
+        ref_size,
+        num_objects,
+        max_depth: limits.max_depth,
+        budget,
+    };
+    r.object(root, 0)
+}
+
+fn be(b: &[u8]) -> u64 {
+    b.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    trailer: usize,
+    table: usize,
+    offset_size: usize,
+    ref_size: usize,
+    num_objects: usize,
+    max_depth: usize,
+    /// What is left of the expansion budget.
+    budget: u64,
+}
+
+impl<'a> Reader<'a> {
+    /// `n` bytes at `pos`, before the trailer.
+    fn slice(&self, pos: usize, n: usize) -> Option<&'a [u8]> {
+        let end = pos.checked_add(n)?;
+        (end <= self.trailer).then(|| &self.b[pos..end])
+    }
+
+    fn spend(&mut self, n: u64) -> Option<()> {
+        self.budget = self.budget.checked_sub(NODE_WEIGHT.saturating_add(n))?;
+        Some(())
+    }
+
+    /// The length of a string, data or collection whose marker is at `pos`, and where its
+    /// content starts.
+    fn length(&self, pos: usize) -> Option<(usize, usize)> {
+        let low = self.slice(pos, 1)?[0] & 0x0f;
+        if low != 0x0f {
+            return Some((usize::from(low), pos + 1));
+        }
+        let int_marker = self.slice(pos + 1, 1)?[0];
+        if int_marker >> 4 != 0x1 {
+            return None;
+        }
+        let n = 1usize << (int_marker & 0x03);
+        let len = usize::try_from(be(self.slice(pos + 2, n)?)).ok()?;
+        Some((len, pos + 2 + n))
+    }
+
+    fn reference(&self, refs: &[u8], i: usize) -> usize {
+        let at = i * self.ref_size;
+        be(&refs[at..at + self.ref_size]) as usize
+    }
+
+    fn object(&mut self, index: usize, depth: usize) -> Option<PValue<'a>> {
+        // Depth also ends cycles: a cycle nests forever.
+        if index >= self.num_objects || depth > self.max_depth {
+            return None;
+        }
+        let at = self.table + index * self.offset_size;
+        let pos = usize::try_from(be(&self.b[at..at + self.offset_size])).ok()?;
+        let marker = self.slice(pos, 1)?[0];
+        let body = pos + 1;
+        let v = match (marker >> 4, marker & 0x0f) {
+            (0x0, 0x8) => PValue::Boolean(false),
+            (0x0, 0x9) => PValue::Boolean(true),
+            (0x1, 0) => PValue::Integer(i128::from(self.slice(body, 1)?[0])),
+            (0x1, 1) => PValue::Integer(be(self.slice(body, 2)?).into()),
+            (0x1, 2) => PValue::Integer(be(self.slice(body, 4)?).into()),
+            (0x1, 3) => PValue::Integer((be(self.slice(body, 8)?) as i64).into()),
+            // 16-byte integers hold the u64s above i64::MAX; the crate refuses the rest.
+            (0x1, 4) => {
+                let raw: [u8; 16] = self.slice(body, 16)?.try_into().ok()?;
+                PValue::Integer(u64::try_from(i128::from_be_bytes(raw)).ok()?.into())
+            }
+            (0x2, 2) => {
+                let bits = be(self.slice(body, 4)?) as u32;
+                PValue::Real(f32::from_bits(bits).into())
+            }
+            (0x2, 3) => PValue::Real(f64::from_bits(be(self.slice(body, 8)?))),
+            (0x3, 3) => PValue::Date(date(f64::from_bits(be(self.slice(body, 8)?)))?),
+            (0x4, _) => {
+                let (len, start) = self.length(pos)?;
+                let data = self.slice(start, len)?;
+                self.spend(len as u64)?;
+                return Some(PValue::Data(Cow::Borrowed(data)));
+            }
+            (0x5, _) => {
+                let (len, start) = self.length(pos)?;
+                let s = std::str::from_utf8(self.slice(start, len)?).ok()?;
+                self.spend(len as u64)?;
+                return Some(PValue::String(Cow::Borrowed(s)));
+            }
+            (0x6, _) => {
+                let (len, start) = self.length(pos)?;
+                let raw = self.slice(start, len.checked_mul(2)?)?;
+                self.spend(raw.len() as u64)?;
+                let units = raw
+                    .chunks_exact(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]));
+                let s: String = char::decode_utf16(units).collect::<Result<_, _>>().ok()?;
+                return Some(PValue::String(Cow::Owned(s)));
+            }
+            (0x8, n) if n < 8 => PValue::Uid(be(self.slice(body, usize::from(n) + 1)?)),
+            (0xa, _) => {
+                let (len, start) = self.length(pos)?;
+                let refs = self.slice(start, len.checked_mul(self.ref_size)?)?;
+                self.spend(0)?;
+                let mut items = Vec::with_capacity(len);
+                for i in 0..len {
+                    items.push(self.object(self.reference(refs, i), depth + 1)?);
+                }
+                return Some(PValue::Array(items));
+            }
+            (0xd, _) => {
+                let (len, start) = self.length(pos)?;
+                let refs = self.slice(start, len.checked_mul(2 * self.ref_size)?)?;
+                self.spend(0)?;
+                let mut entries = Vec::with_capacity(len);
+                for i in 0..len {
+                    let key = match self.object(self.reference(refs, i), depth + 1)? {
+                        PValue::String(k) => k,
+                        _ => return None,
+                    };
+                    let value = self.object(self.reference(refs, len + i), depth + 1)?;
+                    entries.push((key, value));
+                }
+                return Some(PValue::Dictionary(PDict::from_entries(entries)));
+            }
+            _ => return None,
+        };
+        self.spend(0)?;
+        Some(v)
+    }
+}
+
+/// Seconds since 2001-01-01 → the XML form, through the same `SystemTime` arithmetic as the
+/// `plist` crate. Dates beyond a few thousand years decline.
+fn date(secs: f64) -> Option<String> {
+    if !secs.is_finite() || secs.abs() > 1e11 {
+        return None;
+    }
+    let epoch = std::time::UNIX_EPOCH + std::time::Duration::from_secs(978_307_200);
+    let d = std::time::Duration::try_from_secs_f64(secs.abs()).ok()?;
+    let t = if secs < 0.0 {
+        epoch.checked_sub(d)?
+    } else {
+        epoch.checked_add(d)?
+    };
+    Some(plist::Date::from(t).to_xml_format())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits::default()
+    }
+
+    fn binary(v: &plist::Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        v.to_writer_binary(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn agrees_with_the_plist_crate() {
+        let mut d = plist::Dictionary::new();
+        d.insert("ascii".into(), "plain".into());
+        d.insert("utf16".into(), "caf\u{e9} \u{1F600}".into());
+        d.insert("neg".into(), plist::Value::Integer((-5i64).into()));
+        d.insert("big".into(), plist::Value::Integer(u64::MAX.into()));
+        d.insert("small".into(), plist::Value::Integer(7i64.into()));
+        d.insert("real".into(), plist::Value::Real(2.25));
+        d.insert("yes".into(), true.into());
+        d.insert("data".into(), plist::Value::Data(vec![0, 1, 2]));
+        d.insert(
+            "date".into(),
+            plist::Value::Date(plist::Date::from_xml_format("2021-03-04T05:06:07Z").unwrap()),
+        );
+        d.insert("uid".into(), plist::Value::Uid(plist::Uid::new(9)));
+        d.insert(
+            "list".into(),
+            plist::Value::Array(vec![
+                "x".into(),
+                plist::Value::Dictionary(Default::default()),
+            ]),
+        );
+        let v = plist::Value::Dictionary(d);
+        let bytes = binary(&v);
+        let fast = parse(&bytes, &limits()).expect("fast reader reads it");
+        assert_eq!(fast.to_plist(), v);
+        let fd = fast.as_dictionary().unwrap();
+        assert!(matches!(
+            fd.get("ascii"),
+            Some(PValue::String(Cow::Borrowed(_)))
+        ));
+    }
+
+    #[test]
+    fn declines_cycles_depth_and_expansion() {
+        // A one-element array that contains itself: object 0 refers to object 0.
+        let mut cyc = b"bplist00\xa1\x00".to_vec();
+        let table = cyc.len();
+        cyc.push(8);
+        cyc.extend_from_slice(&[0, 0, 0, 0, 0, 0, 1, 1]);
+        cyc.extend_from_slice(&1u64.to_be_bytes());
+        cyc.extend_from_slice(&0u64.to_be_bytes());
+        cyc.extend_from_slice(&(table as u64).to_be_bytes());
+        assert!(parse(&cyc, &limits()).is_none());
+
+        let mut deep = plist::Value::Array(vec![]);
+        for _ in 0..20 {
+            deep = plist::Value::Array(vec![deep]);
+        }
+        let bytes = binary(&deep);
+        let tight = Limits {
+            max_depth: 10,
+            ..limits()
+        };
+        assert!(parse(&bytes, &tight).is_none());
+        assert!(parse(&bytes, &limits()).is_some());
+
+        let wide = plist::Value::Array(vec!["same string".into(); 100]);
+        let bytes = binary(&wide);
+        let small = Limits {
+            max_expansion_ratio: 1,
+            ..limits()
+        };
+        assert!(parse(&bytes, &small).is_none());
+    }
+
+    #[test]
+    fn truncations_decline_without_panicking() {
+        let mut d = plist::Dictionary::new();
+        d.insert("k".into(), plist::Value::Array(vec!["v".into(), 1.into()]));
+        let bytes = binary(&plist::Value::Dictionary(d));
+        for n in 0..bytes.len() {
+            let _ = parse(&bytes[..n], &limits());
+        }
+        for i in 8..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0xff;
+            let _ = parse(&b, &limits());
+        }
+    }
+}

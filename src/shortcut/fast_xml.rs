@@ -1,0 +1,351 @@
+//! A fast reader for the XML plists Shortcuts and common tools write.
+//!
+//! It reads the common subset of the format in one pass over the bytes, borrowing text
+//! that needs no unescaping. Whatever falls outside that subset (comments, CDATA,
+//! attributes on values, unknown entities, namespaced tags, invalid content...) makes
+//! it return `None`, and the caller reads the file with the `plist` crate instead, which
+//! also gives the error message for a malformed file. So this reader never has to be
+//! right about an edge case: it only has to decline it.
+
+use super::tree::{PDict, PValue};
+use std::borrow::Cow;
+
+/// Reads a whole XML plist, or `None` when the file is outside the fast subset.
+pub(crate) fn parse(bytes: &[u8], max_depth: usize) -> Option<PValue<'_>> {
+    // Checking UTF-8 once lets every slice between ASCII delimiters be a `str`.
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut r = Reader {
+        s: text,
+        b: bytes,
+        pos: 0,
+        max_depth,
+    };
+    r.ws();
+    if r.eat("<?xml") {
+        r.pos += find(&r.b[r.pos..], b"?>")? + 2;
+        r.ws();
+    }
+    if r.eat("<!DOCTYPE") {
+        let end = memchr::memchr(b'>', &r.b[r.pos..])?;
+        // An internal subset could define entities.
+        if r.b[r.pos..r.pos + end].contains(&b'[') {
+            return None;
+        }
+        r.pos += end + 1;
+        r.ws();
+    }
+    if !r.eat("<plist") {
+        return None;
+    }
+    // Attributes such as `version="1.0"`; `>` inside a quoted value is not expected.
+    let end = memchr::memchr(b'>', &r.b[r.pos..])?;
+    let attrs = &r.b[r.pos..r.pos + end];
+    if attrs.ends_with(b"/") || attrs.first().is_some_and(|c| !c.is_ascii_whitespace()) {
+        return None;
+    }
+    r.pos += end + 1;
+    r.ws();
+    let value = r.value(0)?;
+    r.ws();
+    if !r.eat("</plist>") {
+        return None;
+    }
+    r.ws();
+    (r.pos == r.b.len()).then_some(value)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(hay, needle)
+}
+
+struct Reader<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    max_depth: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn ws(&mut self) {
+        while self
+            .b
+            .get(self.pos)
+            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, lit: &str) -> bool {
+        if self.b[self.pos..].starts_with(lit.as_bytes()) {
+            self.pos += lit.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Reads `</name>` at the cursor.
+    fn close(&mut self, name: &str) -> bool {
+        self.eat("</") && self.eat(name) && self.eat(">")
+    }
+
+    /// Reads `<name>` or `<name/>` at the cursor; returns the name and whether it was empty.
+    fn open_tag(&mut self) -> Option<(&'a str, bool)> {
+        if self.b.get(self.pos) != Some(&b'<') {
+            return None;
+        }
+        let start = self.pos + 1;
+        let end = start + memchr::memchr(b'>', &self.b[start..])?;
+        let (name, empty) = match self.b[end - 1] {
+            b'/' => (&self.s[start..end - 1], true),
+            _ => (&self.s[start..end], false),
+        };
+        if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        self.pos = end + 1;
+        Some((name, empty))
+    }
+
+    /// Reads the text up to `</name>` and the closing tag.
+    fn content(&mut self, name: &str) -> Option<Cow<'a, str>> {
+        let start = self.pos;
+        let end = start + memchr::memchr(b'<', &self.b[start..])?;
+        let raw = &self.s[start..end];
+        self.pos = end;
+        if !self.close(name) {
+            return None;
+        }
+        unescape(raw)
+    }
+
+    fn value(&mut self, depth: usize) -> Option<PValue<'a>> {
+        if depth > self.max_depth {
+            return None;
+        }
+        let (name, empty) = self.open_tag()?;
+        let text = |r: &mut Self| -> Option<Cow<'a, str>> {
+            if empty {
+                Some(Cow::Borrowed(""))
+            } else {
+                r.content(name)
+            }
+        };
+        Some(match name {
+            "string" => PValue::String(text(self)?),
+            "dict" => {
+                let mut entries = Vec::new();
+                if !empty {
+                    loop {
+                        self.ws();
+                        if self.eat("</dict>") {
+                            break;
+                        }
+                        let key = match self.open_tag()? {
+                            ("key", true) => Cow::Borrowed(""),
+                            ("key", false) => self.content("key")?,
+                            _ => return None,
+                        };
+                        self.ws();
+                        entries.push((key, self.value(depth + 1)?));
+                    }
+                }
+                PValue::Dictionary(PDict::from_entries(entries))
+            }
+            "array" => {
+                let mut items = Vec::new();
+                if !empty {
+                    loop {
+                        self.ws();
+                        if self.eat("</array>") {
+                            break;
+                        }
+                        items.push(self.value(depth + 1)?);
+                    }
+                }
+                PValue::Array(items)
+            }
+            "integer" => PValue::Integer(parse_integer(&text(self)?)?),
+            "real" => PValue::Real(text(self)?.parse().ok()?),
+            "true" | "false" => {
+                if !(empty || self.close(name)) {
+                    return None;
+                }
+                PValue::Boolean(name == "true")
+            }
+            "data" => {
+                use base64::Engine;
+                let mut t = text(self)?.into_owned();
+                t.retain(|c| !c.is_ascii_whitespace());
+                let data = base64::engine::general_purpose::STANDARD.decode(t).ok()?;
+                PValue::Data(Cow::Owned(data))
+            }
+            "date" => {
+                let d = plist::Date::from_xml_format(&text(self)?).ok()?;
+                PValue::Date(d.to_xml_format())
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// Integers as the `plist` crate reads them: `0x` hexadecimal (unsigned), else an i64, else
+/// a u64.
+fn parse_integer(s: &str) -> Option<i128> {
+    if let Some(hex) = s.strip_prefix("0x") {
+        return u64::from_str_radix(hex, 16).ok().map(i128::from);
+    }
+    match s.parse::<i64>() {
+        Ok(v) => Some(i128::from(v)),
+        Err(_) => s.parse::<u64>().ok().map(i128::from),
+    }
+}
+
+/// Resolves the five predefined entities and character references; anything else declines.
+/// Line ends are kept as they are (`\r\n` stays), as the `plist` crate keeps them.
+fn unescape(raw: &str) -> Option<Cow<'_, str>> {
+    let b = raw.as_bytes();
+    let Some(first) = memchr::memchr(b'&', b) else {
+        return Some(Cow::Borrowed(raw));
+    };
+    let mut out = String::with_capacity(raw.len());
+    out.push_str(&raw[..first]);
+    let mut i = first;
+    while i < b.len() {
+        match b[i] {
+            b'&' => {
+                let semi = i + memchr::memchr(b';', &b[i..])?;
+                let name = &raw[i + 1..semi];
+                match name {
+                    "amp" => out.push('&'),
+                    "lt" => out.push('<'),
+                    "gt" => out.push('>'),
+                    "quot" => out.push('"'),
+                    "apos" => out.push('\''),
+                    _ => out.push(char_ref(name)?),
+                }
+                i = semi + 1;
+            }
+            _ => {
+                let next = i + memchr::memchr(b'&', &b[i..]).unwrap_or(b.len() - i);
+                out.push_str(&raw[i..next]);
+                i = next;
+            }
+        }
+    }
+    Some(Cow::Owned(out))
+}
+
+/// `#123` or `#x7B` → the character. Only characters XML allows in text are accepted.
+fn char_ref(name: &str) -> Option<char> {
+    let num = name.strip_prefix('#')?;
+    let code = match num.strip_prefix('x') {
+        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+        None => num.parse::<u32>().ok()?,
+    };
+    if num.starts_with(['+', '-']) || num.get(1..).is_some_and(|h| h.starts_with(['+', '-'])) {
+        return None;
+    }
+    let c = char::from_u32(code)?;
+    // Control characters other than line ends and tabs are where readers disagree.
+    (!c.is_control() || matches!(c, '\t' | '\n' | '\r')).then_some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(body: &str) -> Option<PValue<'_>> {
+        parse(body.as_bytes(), 64)
+    }
+
+    fn doc(inner: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n<plist version=\"1.0\">\n{inner}\n</plist>\n"
+        )
+    }
+
+    /// The fast reader and the `plist` crate agree wherever the fast reader answers.
+    fn agrees(xml: &str) -> bool {
+        let fast = read(xml);
+        let slow = plist::Value::from_reader_xml(xml.as_bytes()).ok();
+        match fast {
+            Some(v) => {
+                assert_eq!(Some(v.to_plist()), slow, "{xml}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn reads_every_kind_of_value() {
+        let xml = doc(
+            "<dict><key>s</key><string>a &amp; b &#x263A; &#65;</string><key>e</key><string/>\
+             <key>i</key><integer>-42</integer><key>h</key><integer>0xff</integer>\
+             <key>u</key><integer>18446744073709551615</integer><key>r</key><real>1.5</real>\
+             <key>t</key><true/><key>f</key><false/><key>d</key><data>AAEC\n AwQ=</data>\
+             <key>date</key><date>2020-01-02T03:04:05Z</date><key>a</key><array><dict/><array/></array>\
+             <key>k&lt;</key><string>x</string></dict>",
+        );
+        assert!(agrees(&xml));
+        let v = read(&xml).unwrap();
+        let d = v.as_dictionary().unwrap();
+        assert_eq!(d.get("s").unwrap().as_string(), Some("a & b \u{263A} A"));
+        assert_eq!(d.get("u"), Some(&PValue::Integer(u64::MAX as i128)));
+        assert!(d.get("k<").is_some());
+    }
+
+    #[test]
+    fn plain_text_is_borrowed() {
+        let xml = doc("<dict><key>k</key><string>plain</string></dict>");
+        let v = read(&xml).unwrap();
+        let d = v.as_dictionary().unwrap();
+        assert!(matches!(&d.0[0].0, Cow::Borrowed(_)));
+        assert!(matches!(d.get("k"), Some(PValue::String(Cow::Borrowed(_)))));
+    }
+
+    #[test]
+    fn declines_what_it_does_not_handle() {
+        for inner in [
+            "<dict><!-- c --></dict>",
+            "<string><![CDATA[x]]></string>",
+            "<string>&nbsp;</string>",
+            "<string>&#0;</string>",
+            "<x:string>a</x:string>",
+            "<string id=\"1\">a</string>",
+            "<dict><string>k</string><string>v</string></dict>",
+            "<string>a</strong>",
+            "<integer> 1</integer>",
+            "<date>yesterday</date>",
+            "<data>!!</data>",
+        ] {
+            assert!(!agrees(&doc(inner)), "{inner}");
+        }
+        // Not a plist at all, or something after it.
+        assert!(read("<html></html>").is_none());
+        assert!(read(&(doc("<true/>") + "<x/>")).is_none());
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let deep = doc(&("<array>".repeat(100) + &"</array>".repeat(100)));
+        assert!(parse(deep.as_bytes(), 64).is_none());
+        assert!(parse(deep.as_bytes(), 200).is_some());
+    }
+
+    #[test]
+    fn line_ends_are_kept() {
+        let xml = doc("<string>a\r\nb\rc &#13;</string>").replace('\n', "\r\n");
+        assert!(agrees(&xml));
+        assert_eq!(read(&xml).unwrap().as_string(), Some("a\r\r\nb\rc \r"));
+    }
+
+    #[test]
+    fn minimal_documents() {
+        assert!(agrees("<plist><dict/></plist>"));
+        assert!(agrees("<plist version=\"1.0\"><string>x</string></plist>"));
+        assert!(agrees(&doc("<dict><key>a</key><true></true></dict>")));
+    }
+}
