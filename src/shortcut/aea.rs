@@ -214,13 +214,15 @@ fn parse_auth_data(bytes: &[u8], offset: usize, limits: &Limits) -> Result<plist
         return Ok(plist::Value::Dictionary(plist::Dictionary::new()));
     }
     // The same guards as the workflow plist: bounded depth and expansion before building.
-    super::parse_plist(bytes, limits).map_err(|e| AeaError::AuthData {
-        offset,
-        message: match e {
-            super::ReadError::Xml(m) | super::ReadError::Binary(m) => m,
-            other => other.to_string(),
-        },
-    })
+    super::parse_tree(bytes, limits)
+        .map(|v| v.to_plist())
+        .map_err(|e| AeaError::AuthData {
+            offset,
+            message: match e {
+                super::ReadError::Xml(m) | super::ReadError::Binary(m) => m,
+                other => other.to_string(),
+            },
+        })
 }
 
 /// Size of a segment's checksum for a checksum kind.
@@ -355,12 +357,20 @@ fn decode_clusters(
 /// reader is used so that no more than `raw + 1` bytes are ever produced, whatever the
 /// block headers inside the stream claim.
 fn decode_lzfse(data: &[u8], raw: u32, offset: usize, out: &mut Vec<u8>) -> Result<(), AeaError> {
+    thread_local! {
+        // A decoder owns large ring buffers that cost more to allocate and zero than a
+        // typical segment costs to decode; each thread keeps one.
+        static DECODER: std::cell::RefCell<lzfse_rust::LzfseRingDecoder> =
+            std::cell::RefCell::new(lzfse_rust::LzfseRingDecoder::default());
+    }
     let start = out.len();
-    let mut decoder = lzfse_rust::LzfseRingDecoder::default();
-    let reader = decoder.reader_bytes(data);
-    reader
-        .take(u64::from(raw) + 1)
-        .read_to_end(out)
+    DECODER
+        .with_borrow_mut(|decoder| {
+            decoder
+                .reader_bytes(data)
+                .take(u64::from(raw) + 1)
+                .read_to_end(out)
+        })
         .map_err(|e| AeaError::Lzfse {
             offset,
             message: e.to_string(),
