@@ -1,6 +1,10 @@
 //! Where conversion time goes, per container and phase, on one thread.
 //!
 //! `cargo run --release --example phase_times`
+// The allocator of the `wfc` binary, so that timings are what users get.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::Path;
 use std::time::Instant;
 use wfc::limits::Limits;

@@ -9,6 +9,11 @@ use wfc::catalog::{export, Catalog};
 use wfc::convert::{self, Outcome};
 use wfc::limits::Limits;
 
+// Reading and lifting allocate many small strings and vectors; mimalloc makes that
+// about a quarter faster than the system allocator (examples/phase_times).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "wfc",
