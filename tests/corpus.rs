@@ -25,9 +25,14 @@ struct Converted {
 fn convert_file(path: &Path) -> Result<(plist::Dictionary, wfc::ir::Workflow, String), String> {
     let limits = Limits::default();
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let loaded = wfc::shortcut::read_bytes(&bytes, &limits).map_err(|e| e.to_string())?;
-    let plist = loaded.plist.clone();
-    let wf = wfc::lift::lift(loaded, &limits).map_err(|e| e.to_string())?;
+    // The plist as the `plist` crate reads it; the IR the way the converter builds it.
+    let plist = wfc::shortcut::read_bytes(&bytes, &limits)
+        .map_err(|e| e.to_string())?
+        .plist;
+    let mut scratch = Vec::new();
+    let tree =
+        wfc::shortcut::read_tree(&bytes, &mut scratch, &limits).map_err(|e| e.to_string())?;
+    let wf = wfc::lift::lift_tree(tree, &limits).map_err(|e| e.to_string())?;
     let code = wfc::dsl::print(&wf);
     Ok((plist, wf, code))
 }

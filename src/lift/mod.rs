@@ -189,29 +189,28 @@ pub fn lift_text(v: &P<'_>) -> Option<Text> {
     if attach.windows(2).any(|w| w[0].0 == w[1].0) {
         return None;
     }
-    let mut parts = Vec::new();
-    let mut lit = String::new();
+    // Literal runs are copied as slices; the scan stops after the last variable.
+    let mut parts = Vec::with_capacity(2 * attach.len() + 1);
+    let mut lit_start = 0;
     let mut unit = 0usize;
     let mut next = attach.into_iter().peekable();
-    for ch in s.chars() {
-        if next.peek().is_some_and(|(p, _)| *p == unit) {
+    let mut chars = s.char_indices();
+    while let Some(&(pos, _)) = next.peek() {
+        let (i, ch) = chars.next()?; // `None`: a range past the end of the string
+        if pos == unit {
             if ch != '\u{FFFC}' {
                 return None;
             }
-            if !lit.is_empty() {
-                parts.push(TextPart::Lit(std::mem::take(&mut lit)));
+            if lit_start < i {
+                parts.push(TextPart::Lit(s[lit_start..i].to_string()));
             }
             parts.push(TextPart::Var(next.next()?.1));
-        } else {
-            lit.push(ch);
+            lit_start = i + ch.len_utf8();
         }
         unit += ch.len_utf16();
     }
-    if next.next().is_some() {
-        return None; // a range past the end of the string
-    }
-    if !lit.is_empty() {
-        parts.push(TextPart::Lit(lit));
+    if lit_start < s.len() {
+        parts.push(TextPart::Lit(s[lit_start..].to_string()));
     }
     Some(Text {
         parts,

@@ -45,6 +45,7 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Option<PValue<'a>> 
         num_objects,
         max_depth: limits.max_depth,
         budget,
+        strings: vec![None; num_objects],
     };
     r.object(root, 0)
 }
@@ -63,6 +64,8 @@ struct Reader<'a> {
     max_depth: usize,
     /// What is left of the expansion budget.
     budget: u64,
+    /// ASCII/UTF-8 string objects already read, by object index.
+    strings: Vec<Option<&'a str>>,
 }
 
 impl<'a> Reader<'a> {
@@ -132,9 +135,18 @@ impl<'a> Reader<'a> {
                 return Some(PValue::Data(Cow::Borrowed(data)));
             }
             (0x5, _) => {
-                let (len, start) = self.length(pos)?;
-                let s = std::str::from_utf8(self.slice(start, len)?).ok()?;
-                self.spend(len as u64)?;
+                // Files share one object per distinct string (every `WFSerializationType`
+                // key is the same object): validate each once.
+                let s = match self.strings[index] {
+                    Some(s) => s,
+                    None => {
+                        let (len, start) = self.length(pos)?;
+                        let s = simdutf8::basic::from_utf8(self.slice(start, len)?).ok()?;
+                        self.strings[index] = Some(s);
+                        s
+                    }
+                };
+                self.spend(s.len() as u64)?;
                 return Some(PValue::String(Cow::Borrowed(s)));
             }
             (0x6, _) => {

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 /// Reads a whole XML plist, or `None` when the file is outside the fast subset.
 pub(crate) fn parse(bytes: &[u8], max_depth: usize) -> Option<PValue<'_>> {
     // Checking UTF-8 once lets every slice between ASCII delimiters be a `str`.
-    let text = std::str::from_utf8(bytes).ok()?;
+    let text = simdutf8::basic::from_utf8(bytes).ok()?;
     let mut r = Reader {
         s: text,
         b: bytes,

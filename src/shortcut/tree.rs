@@ -74,10 +74,27 @@ impl<'a> PDict<'a> {
 
 fn has_duplicate_keys(entries: &[(Cow<'_, str>, PValue<'_>)]) -> bool {
     if entries.len() <= 12 {
-        return entries
-            .iter()
-            .enumerate()
-            .any(|(i, (k, _))| entries[..i].iter().any(|(o, _)| o == k));
+        // Every dictionary is checked, so the common case (no repeats) must be cheap:
+        // compare a fingerprint (length, first and last byte) before the bytes.
+        let print = |k: &str| {
+            let b = k.as_bytes();
+            (b.len() as u32) << 16
+                | u32::from(b.first().copied().unwrap_or(0)) << 8
+                | u32::from(b.last().copied().unwrap_or(0))
+        };
+        let mut prints = [0u32; 12];
+        for (i, (k, _)) in entries.iter().enumerate() {
+            let p = print(k);
+            if prints[..i]
+                .iter()
+                .zip(entries)
+                .any(|(&q, (o, _))| q == p && o == k)
+            {
+                return true;
+            }
+            prints[i] = p;
+        }
+        return false;
     }
     let mut keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_ref()).collect();
     keys.sort_unstable();
