@@ -436,15 +436,17 @@ fn comment_text() -> impl Strategy<Value = String> {
 fn markers(
     id: &'static str,
     start_exclude: &'static [&'static str],
-) -> impl Strategy<Value = BlockMarkers> {
+) -> impl Strategy<Value = Box<BlockMarkers>> {
     (
         prop_oneof![3 => Just(Action::new(id)).boxed(), 1 => clean_action(id, start_exclude, false).boxed()],
         prop_oneof![3 => Just(Action::new(id)).boxed(), 1 => clean_action(id, &["GroupingIdentifier", "WFControlFlowMode"], true).boxed()],
     )
-        .prop_map(|(start, end)| BlockMarkers {
-            group: PENDING.into(),
-            start,
-            end,
+        .prop_map(|(start, end)| {
+            Box::new(BlockMarkers {
+                group: PENDING.into(),
+                start,
+                end,
+            })
         })
 }
 
@@ -580,7 +582,7 @@ fn stmt() -> BoxedStrategy<Stmt> {
                         markers.start.params.clear();
                     }
                     Stmt::If {
-                        cond,
+                        cond: Box::new(cond),
                         then,
                         otherwise: otherwise.map(|b| (m, b)),
                         markers,

@@ -105,12 +105,12 @@ fn block_start_param_round_trips(mut stmt: Stmt, key: &str, v: Value) {
     }
 }
 
-fn markers(id: &str) -> BlockMarkers {
-    BlockMarkers {
+fn markers(id: &str) -> Box<BlockMarkers> {
+    Box::new(BlockMarkers {
         group: "G".into(),
         start: Action::new(id),
         end: Action::new(id),
-    }
+    })
 }
 
 /// A menu's start parameter called `prompt` printed as `prompt=...`, which reads back as the
@@ -152,21 +152,17 @@ fn serialized_text_fallback_reads_back_as_text() {
         value: DictItemValue::Number(text.clone()),
     }]);
     let cond = Stmt::If {
-        cond: Condition {
+        cond: Box::new(Condition {
             input: Some(Value::Dict(vec![
                 ("Type".into(), Value::String("Variable".into())),
                 ("Variable".into(), Value::Attachment(var)),
             ])),
             op: Some(Value::Int(4)),
             operands: vec![("WFConditionalActionString".into(), Value::Text(text))],
-        },
+        }),
         then: Vec::new(),
         otherwise: None,
-        markers: BlockMarkers {
-            group: "G".into(),
-            start: Action::new("is.workflow.actions.conditional"),
-            end: Action::new("is.workflow.actions.conditional"),
-        },
+        markers: markers("is.workflow.actions.conditional"),
     };
     let wf = Workflow {
         meta: vec![("K".into(), field)],

@@ -625,14 +625,14 @@ impl Builder {
                     };
                     let group = self.uuid();
                     out.push(Stmt::If {
-                        cond,
+                        cond: Box::new(cond),
                         then,
                         otherwise,
-                        markers: BlockMarkers {
+                        markers: Box::new(BlockMarkers {
                             group,
                             start,
                             end: Action::new(ID_IF),
-                        },
+                        }),
                     });
                 }
                 LineStmt::Match(call) => {
@@ -1124,11 +1124,11 @@ impl Builder {
             prompt,
             items,
             cases,
-            markers: BlockMarkers {
+            markers: Box::new(BlockMarkers {
                 group,
                 start,
                 end: Action::new(ID_MENU),
-            },
+            }),
         }
     }
 
@@ -1191,7 +1191,7 @@ impl Builder {
         self.aliases.truncate(n_aliases);
         self.loop_depth -= 1;
         let group = self.uuid();
-        let markers = BlockMarkers {
+        let markers = Box::new(BlockMarkers {
             group,
             start,
             end: Action::new(if each {
@@ -1199,7 +1199,7 @@ impl Builder {
             } else {
                 ID_REPEAT_COUNT
             }),
-        };
+        });
         if each {
             Stmt::RepeatEach {
                 items: value,

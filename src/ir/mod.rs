@@ -84,8 +84,8 @@ pub struct Provenance {
 }
 
 /// One statement of a workflow body.
-// Statements live in Vecs and are built once; boxing the larger variants would only add
-// indirection to every walk.
+// Block markers and conditions are boxed: a statement is moved several times while blocks
+// are rebuilt, and unboxed they made every statement 800 bytes.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Stmt {
@@ -104,27 +104,27 @@ pub enum Stmt {
         action: Action,
     },
     If {
-        cond: Condition,
+        cond: Box<Condition>,
         then: Vec<Stmt>,
         /// The "Otherwise" marker and its body.
         otherwise: Option<(Action, Vec<Stmt>)>,
-        markers: BlockMarkers,
+        markers: Box<BlockMarkers>,
     },
     Menu {
         prompt: Option<Value>,
         items: MenuItems,
         cases: Vec<MenuCase>,
-        markers: BlockMarkers,
+        markers: Box<BlockMarkers>,
     },
     RepeatCount {
         count: Option<Value>,
         body: Vec<Stmt>,
-        markers: BlockMarkers,
+        markers: Box<BlockMarkers>,
     },
     RepeatEach {
         items: Option<Value>,
         body: Vec<Stmt>,
-        markers: BlockMarkers,
+        markers: Box<BlockMarkers>,
     },
 }
 

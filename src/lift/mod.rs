@@ -657,14 +657,14 @@ fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mu
             };
             let then = segments.pop().expect("one segment").1;
             Stmt::If {
-                cond: Condition {
+                cond: Box::new(Condition {
                     input,
                     op,
                     operands,
-                },
+                }),
                 then,
                 otherwise,
-                markers: BlockMarkers { group, start, end },
+                markers: Box::new(BlockMarkers { group, start, end }),
             }
         }
         BlockKind::Menu => {
@@ -697,18 +697,18 @@ fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mu
                 prompt,
                 items,
                 cases,
-                markers: BlockMarkers { group, start, end },
+                markers: Box::new(BlockMarkers { group, start, end }),
             }
         }
         BlockKind::RepeatCount => Stmt::RepeatCount {
             count: take(&mut start, "WFRepeatCount"),
             body: segments.pop().expect("one segment").1,
-            markers: BlockMarkers { group, start, end },
+            markers: Box::new(BlockMarkers { group, start, end }),
         },
         BlockKind::RepeatEach => Stmt::RepeatEach {
             items: take(&mut start, "WFInput"),
             body: segments.pop().expect("one segment").1,
-            markers: BlockMarkers { group, start, end },
+            markers: Box::new(BlockMarkers { group, start, end }),
         },
     };
     out.push(stmt);
