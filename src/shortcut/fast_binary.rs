@@ -50,8 +50,17 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Option<PValue<'a>> 
     r.object(root, 0)
 }
 
+/// A big-endian unsigned integer of 1 to 8 bytes (offsets and references are read once per
+/// object, so the common widths get their own loads).
+#[inline]
 fn be(b: &[u8]) -> u64 {
-    b.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
+    match *b {
+        [x] => u64::from(x),
+        [x, y] => u64::from(u16::from_be_bytes([x, y])),
+        [a, b, c, d] => u64::from(u32::from_be_bytes([a, b, c, d])),
+        [a, b, c, d, e, f, g, h] => u64::from_be_bytes([a, b, c, d, e, f, g, h]),
+        _ => b.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x)),
+    }
 }
 
 struct Reader<'a> {

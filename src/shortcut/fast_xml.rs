@@ -19,6 +19,8 @@ pub(crate) fn parse(bytes: &[u8], max_depth: usize) -> Option<PValue<'_>> {
         b: bytes,
         pos: 0,
         max_depth,
+        entries: Vec::new(),
+        items: Vec::new(),
     };
     r.ws();
     if r.eat("<?xml") {
@@ -63,6 +65,10 @@ struct Reader<'a> {
     b: &'a [u8],
     pos: usize,
     max_depth: usize,
+    // Open dictionaries and arrays collect their members on these shared stacks, so that
+    // each gets one allocation of its final size instead of a chain of regrowths.
+    entries: Vec<(Cow<'a, str>, PValue<'a>)>,
+    items: Vec<PValue<'a>>,
 }
 
 impl<'a> Reader<'a> {
@@ -135,7 +141,7 @@ impl<'a> Reader<'a> {
         Some(match name {
             "string" => PValue::String(text(self)?),
             "dict" => {
-                let mut entries = Vec::new();
+                let base = self.entries.len();
                 if !empty {
                     loop {
                         self.ws();
@@ -148,23 +154,26 @@ impl<'a> Reader<'a> {
                             _ => return None,
                         };
                         self.ws();
-                        entries.push((key, self.value(depth + 1)?));
+                        let value = self.value(depth + 1)?;
+                        self.entries.push((key, value));
                     }
                 }
+                let entries = self.entries.drain(base..).collect();
                 PValue::Dictionary(PDict::from_entries(entries))
             }
             "array" => {
-                let mut items = Vec::new();
+                let base = self.items.len();
                 if !empty {
                     loop {
                         self.ws();
                         if self.eat("</array>") {
                             break;
                         }
-                        items.push(self.value(depth + 1)?);
+                        let item = self.value(depth + 1)?;
+                        self.items.push(item);
                     }
                 }
-                PValue::Array(items)
+                PValue::Array(self.items.drain(base..).collect())
             }
             "integer" => PValue::Integer(parse_integer(&text(self)?)?),
             "real" => PValue::Real(text(self)?.parse().ok()?),
