@@ -38,14 +38,14 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
 
     let convert = |f: &[u8]| -> usize {
-        let mut scratch = Vec::new();
+        let mut scratch = wfc::shortcut::Scratch::default();
         let Ok(tree) = wfc::shortcut::read_tree(f, &mut scratch, &limits) else {
             return 0;
         };
         wfc::lift::lift_tree(tree, &limits).map_or(0, |wf| wfc::dsl::print(&wf).len())
     };
     let read = |f: &[u8]| -> bool {
-        let mut scratch = Vec::new();
+        let mut scratch = wfc::shortcut::Scratch::default();
         wfc::shortcut::read_tree(f, &mut scratch, &limits).is_ok()
     };
 

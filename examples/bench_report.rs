@@ -55,7 +55,7 @@ fn main() {
             .fold(f64::MAX, f64::min)
     };
     let convert = |set: &[Vec<u8>]| {
-        let mut scratch = Vec::new();
+        let mut scratch = wfc::shortcut::Scratch::default();
         set.iter()
             .filter_map(|f| {
                 let tree = wfc::shortcut::read_tree(f, &mut scratch, &limits).ok()?;
@@ -65,7 +65,7 @@ fn main() {
             .sum()
     };
     let read = |set: &[Vec<u8>]| {
-        let mut scratch = Vec::new();
+        let mut scratch = wfc::shortcut::Scratch::default();
         set.iter()
             .filter(|f| wfc::shortcut::read_tree(f, &mut scratch, &limits).is_ok())
             .count()

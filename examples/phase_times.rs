@@ -17,6 +17,7 @@ fn main() {
         return;
     };
     let limits = Limits::default();
+    let mut arena = wfc::shortcut::Bump::new();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let r: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -35,6 +36,7 @@ fn main() {
         for _ in 0..rounds {
             let mut round = [0f64; 4];
             for b in &set {
+                arena.reset();
                 let s = Instant::now();
                 let inner: Vec<u8> = if kind == "aea1" {
                     wfc::shortcut::aea::read(b, &limits).unwrap().wflow
@@ -44,9 +46,9 @@ fn main() {
                 let t0 = s.elapsed().as_secs_f64();
                 let s = Instant::now();
                 let loaded = if kind == "aea1" {
-                    wfc::shortcut::parse_tree(&inner, &limits).ok()
+                    wfc::shortcut::parse_tree(&inner, &arena, &limits).ok()
                 } else {
-                    wfc::shortcut::parse_tree(b, &limits).ok()
+                    wfc::shortcut::parse_tree(b, &arena, &limits).ok()
                 };
                 let t1 = s.elapsed().as_secs_f64();
                 let Some(wfc::shortcut::PValue::Dictionary(d)) = loaded else {

@@ -150,10 +150,15 @@ pub fn load(input: &Input, limits: &Limits) -> Result<Workflow, ConvertError> {
             (f.bytes, extra)
         }
     };
-    let mut scratch = Vec::new();
-    let mut loaded = shortcut::read_tree(&bytes, &mut scratch, limits)?;
-    loaded.provenance.extra.extend(extra);
-    Ok(crate::lift::lift_tree(loaded, limits)?)
+    thread_local! {
+        // Each worker thread reads file after file into the same memory.
+        static SCRATCH: std::cell::RefCell<shortcut::Scratch> = Default::default();
+    }
+    SCRATCH.with_borrow_mut(|scratch| {
+        let mut loaded = shortcut::read_tree(&bytes, scratch, limits)?;
+        loaded.provenance.extra.extend(extra);
+        Ok(crate::lift::lift_tree(loaded, limits)?)
+    })
 }
 
 /// The workflow's name: `WFWorkflowName` if the file has one, the iCloud record's name,

@@ -25,7 +25,7 @@ pub fn limits() -> Limits {
 pub fn read(data: &[u8]) {
     let _ = shortcut::sniff(data);
     let _ = shortcut::read_bytes(data, &limits());
-    let mut scratch = Vec::new();
+    let mut scratch = shortcut::Scratch::default();
     let _ = shortcut::read_tree(data, &mut scratch, &limits());
 }
 
@@ -33,7 +33,8 @@ pub fn read(data: &[u8]) {
 /// the fast readers answer, the crate must read the same value (they may decline anything).
 pub fn fast_plist(data: &[u8]) {
     let limits = limits();
-    let Some(fast) = shortcut::parse_fast(data, &limits) else {
+    let arena = shortcut::Bump::new();
+    let Some(fast) = shortcut::parse_fast(data, &arena, &limits) else {
         return;
     };
     let slow = plist::Value::from_reader(std::io::Cursor::new(data)).unwrap_or_else(|e| {
@@ -61,7 +62,7 @@ pub fn aea(data: &[u8]) {
 /// `lift`: bytes → container → IR, and any plist (whatever its top level) → IR.
 pub fn lift(data: &[u8]) {
     let limits = limits();
-    let mut scratch = Vec::new();
+    let mut scratch = shortcut::Scratch::default();
     if let Ok(tree) = shortcut::read_tree(data, &mut scratch, &limits) {
         let _ = crate::lift::lift_tree(tree, &limits);
     }

@@ -29,7 +29,7 @@ fn convert_file(path: &Path) -> Result<(plist::Dictionary, wfc::ir::Workflow, St
     let plist = wfc::shortcut::read_bytes(&bytes, &limits)
         .map_err(|e| e.to_string())?
         .plist;
-    let mut scratch = Vec::new();
+    let mut scratch = wfc::shortcut::Scratch::default();
     let tree =
         wfc::shortcut::read_tree(&bytes, &mut scratch, &limits).map_err(|e| e.to_string())?;
     let wf = wfc::lift::lift_tree(tree, &limits).map_err(|e| e.to_string())?;

@@ -35,7 +35,8 @@ fn fast_readers_match_the_plist_crate_on_the_corpus() {
             _ => continue,
         };
         compared += 1;
-        match wfc::shortcut::parse_fast(&inner, &limits) {
+        let arena = wfc::shortcut::Bump::new();
+        match wfc::shortcut::parse_fast(&inner, &arena, &limits) {
             Some(PValue::Dictionary(fast)) => {
                 if fast.to_plist() != slow.plist {
                     mismatches.push(relpath.to_string());
@@ -48,12 +49,12 @@ fn fast_readers_match_the_plist_crate_on_the_corpus() {
                 .push(relpath.to_string()),
         }
         // The converter's own entry point agrees too, container metadata included.
-        let mut scratch = Vec::new();
+        let mut scratch = wfc::shortcut::Scratch::default();
         let tree = wfc::shortcut::read_tree(&bytes, &mut scratch, &limits).unwrap();
         assert_eq!(tree.provenance, slow.provenance, "{relpath}");
         assert_eq!(
             tree.plist,
-            PDict::from_plist(slow.plist.clone()),
+            PDict::from_plist(&slow.plist, &arena),
             "{relpath}"
         );
     }

@@ -20,7 +20,8 @@ fn lifted_extra_keys_keep_their_order() {
     for k in ["First", "Second", "Third"] {
         d.insert(k.into(), plist::Value::Integer(1.into()));
     }
-    let keys: Vec<String> = wfc::lift::lift_action(wfc::shortcut::PDict::from_plist(d))
+    let arena = wfc::shortcut::Bump::new();
+    let keys: Vec<String> = wfc::lift::lift_action(wfc::shortcut::PDict::from_plist(&d, &arena))
         .extra
         .into_iter()
         .map(|(k, _)| k)

@@ -1314,9 +1314,9 @@ impl Builder {
                         let value = self.value(v);
                         // How a text prints when its variables cannot stand in an f-string.
                         if k == "WFTextTokenString" {
-                            let p = crate::shortcut::PValue::from_plist(crate::compile::to_plist(
-                                &value,
-                            ));
+                            let arena = crate::shortcut::Bump::new();
+                            let plist = crate::compile::to_plist(&value);
+                            let p = crate::shortcut::PValue::from_plist(&plist, &arena);
                             if let Some(t) = crate::lift::lift_text(&p) {
                                 return Value::Text(t);
                             }

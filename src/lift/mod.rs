@@ -30,9 +30,10 @@ pub const ID_REPEAT_EACH: &str = "is.workflow.actions.repeat.each";
 
 /// Lifts a workflow plist built by the `plist` crate into the IR.
 pub fn lift(loaded: Loaded, limits: &Limits) -> Result<Workflow, LiftError> {
+    let arena = crate::shortcut::Bump::new();
     lift_tree(
         LoadedTree {
-            plist: PDict::from_plist(loaded.plist),
+            plist: PDict::from_plist(&loaded.plist, &arena),
             provenance: loaded.provenance,
         },
         limits,
@@ -43,24 +44,24 @@ pub fn lift(loaded: Loaded, limits: &Limits) -> Result<Workflow, LiftError> {
 pub fn lift_tree(loaded: LoadedTree<'_>, limits: &Limits) -> Result<Workflow, LiftError> {
     let mut meta = Vec::new();
     let mut actions = None;
-    for (k, v) in loaded.plist.0 {
+    for (k, v) in loaded.plist.iter() {
         if k == "WFWorkflowActions" {
             actions = Some(v);
         } else {
-            meta.push((k.into_owned(), lift_value(&v)));
+            meta.push((k.to_string(), lift_value(v)));
         }
     }
     sort_params(&mut meta);
     let mut warnings = Vec::new();
     let list = match actions {
-        Some(P::Array(a)) => a,
+        Some(P::Array(a)) => *a,
         Some(other) => return Err(LiftError::ActionsNotArray(other.kind_name())),
         None => return Err(LiftError::NoActions),
     };
     let mut parsed = Vec::with_capacity(list.len());
-    for (index, a) in list.into_iter().enumerate() {
+    for (index, a) in list.iter().enumerate() {
         match a {
-            P::Dictionary(d) => parsed.push(lift_action(d)),
+            P::Dictionary(d) => parsed.push(lift_action(*d)),
             other => {
                 return Err(LiftError::ActionNotDict {
                     index,
@@ -79,41 +80,28 @@ pub fn lift_tree(loaded: LoadedTree<'_>, limits: &Limits) -> Result<Workflow, Li
 }
 
 /// One plist action dictionary → [`Action`] (block keys still inside `params`).
-pub fn lift_action(mut d: PDict<'_>) -> Action {
-    let id = match d.remove("WFWorkflowActionIdentifier") {
-        Some(P::String(s)) => s.into_owned(),
-        Some(other) => {
-            // Keep a non-string identifier as an extra key; the action prints raw.
-            d.0.push(("WFWorkflowActionIdentifier".into(), other));
-            String::new()
-        }
-        None => String::new(),
-    };
-    let mut action = Action::new(id);
-    match d.remove("WFWorkflowActionParameters") {
-        Some(P::Dictionary(p)) => {
-            action.params.reserve(p.len());
-            for (k, v) in p.0 {
-                if k == "UUID" {
-                    if let P::String(u) = &v {
-                        action.output = Some(u.to_string());
-                        continue;
+pub fn lift_action(d: PDict<'_>) -> Action {
+    let mut action = Action::new(String::new());
+    let mut has_params = false;
+    for (k, v) in d.iter() {
+        match (k, v) {
+            ("WFWorkflowActionIdentifier", P::String(id)) => action.id = id.to_string(),
+            ("WFWorkflowActionParameters", P::Dictionary(p)) => {
+                has_params = true;
+                action.params.reserve(p.len());
+                for (k, v) in p.iter() {
+                    match (k, v) {
+                        ("UUID", P::String(u)) => action.output = Some(u.to_string()),
+                        _ => action.params.push((k.to_string(), lift_value(v))),
                     }
                 }
-                action.params.push((k.into_owned(), lift_value(&v)));
             }
+            // Anything else, a non-string identifier or non-dictionary parameters
+            // included, is kept as an extra key; such an action prints raw.
+            _ => action.extra.push((k.to_string(), lift_value(v))),
         }
-        Some(other) => {
-            action
-                .extra
-                .push(("WFWorkflowActionParameters".into(), lift_value(&other)));
-            action.no_params = true;
-        }
-        None => action.no_params = true,
     }
-    for (k, v) in d.0 {
-        action.extra.push((k.into_owned(), lift_value(&v)));
-    }
+    action.no_params = !has_params;
     sort_params(&mut action.params);
     sort_params(&mut action.extra);
     action
@@ -129,7 +117,7 @@ pub fn lift_value(v: &P<'_>) -> Value {
         P::Integer(i) => Value::Int(*i),
         P::Real(r) => Value::Real(*r),
         P::Boolean(b) => Value::Bool(*b),
-        P::Date(d) => Value::Date(d.clone()),
+        P::Date(d) => Value::Date(d.to_string()),
         P::Data(d) => Value::Data(d.to_vec()),
         P::Array(a) => Value::Array(a.iter().map(lift_value).collect()),
         P::Dictionary(d) => lift_dict(d),
@@ -142,7 +130,7 @@ fn lift_dict(d: &PDict<'_>) -> Value {
     if d.len() == 2 {
         if let (Some(P::String(kind)), Some(inner)) = (d.get("WFSerializationType"), d.get("Value"))
         {
-            let typed = match kind.as_ref() {
+            let typed = match *kind {
                 "WFTextTokenString" => lift_text(inner).map(Value::Text),
                 "WFTextTokenAttachment" => var_ref(inner).map(Value::Attachment),
                 "WFDictionaryFieldValue" => dict_field(inner).map(Value::DictField),

@@ -214,7 +214,8 @@ fn parse_auth_data(bytes: &[u8], offset: usize, limits: &Limits) -> Result<plist
         return Ok(plist::Value::Dictionary(plist::Dictionary::new()));
     }
     // The same guards as the workflow plist: bounded depth and expansion before building.
-    super::parse_tree(bytes, limits)
+    let arena = bumpalo::Bump::new();
+    super::parse_tree(bytes, &arena, limits)
         .map(|v| v.to_plist())
         .map_err(|e| AeaError::AuthData {
             offset,

@@ -8,13 +8,14 @@
 
 use super::tree::{PDict, PValue};
 use crate::limits::Limits;
-use std::borrow::Cow;
+use bumpalo::Bump;
 
 /// Weight of one value against the expansion budget, besides its bytes (as in the
 /// pre-scan).
 const NODE_WEIGHT: u64 = 64;
 
-pub(crate) fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Option<PValue<'a>> {
+/// Reads a binary plist into `arena` (strings and data borrow from `bytes`), or `None`.
+pub(crate) fn parse<'a>(bytes: &'a [u8], arena: &'a Bump, limits: &Limits) -> Option<PValue<'a>> {
     if bytes.len() < 8 + 32 || !bytes.starts_with(b"bplist00") {
         return None;
     }
@@ -46,6 +47,9 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Option<PValue<'a>> 
         max_depth: limits.max_depth,
         budget,
         strings: vec![None; num_objects],
+        arena,
+        entries: Vec::new(),
+        items: Vec::new(),
     };
     r.object(root, 0)
 }
@@ -75,6 +79,10 @@ struct Reader<'a> {
     budget: u64,
     /// ASCII/UTF-8 string objects already read, by object index.
     strings: Vec<Option<&'a str>>,
+    arena: &'a Bump,
+    // Members of the collections being read, moved into the arena when each is complete.
+    entries: Vec<(&'a str, PValue<'a>)>,
+    items: Vec<PValue<'a>>,
 }
 
 impl<'a> Reader<'a> {
@@ -136,12 +144,15 @@ impl<'a> Reader<'a> {
                 PValue::Real(f32::from_bits(bits).into())
             }
             (0x2, 3) => PValue::Real(f64::from_bits(be(self.slice(body, 8)?))),
-            (0x3, 3) => PValue::Date(date(f64::from_bits(be(self.slice(body, 8)?)))?),
+            (0x3, 3) => {
+                let d = date(f64::from_bits(be(self.slice(body, 8)?)))?;
+                PValue::Date(self.arena.alloc_str(&d))
+            }
             (0x4, _) => {
                 let (len, start) = self.length(pos)?;
                 let data = self.slice(start, len)?;
                 self.spend(len as u64)?;
-                return Some(PValue::Data(Cow::Borrowed(data)));
+                return Some(PValue::Data(data));
             }
             (0x5, _) => {
                 // Files share one object per distinct string (every `WFSerializationType`
@@ -156,7 +167,7 @@ impl<'a> Reader<'a> {
                     }
                 };
                 self.spend(s.len() as u64)?;
-                return Some(PValue::String(Cow::Borrowed(s)));
+                return Some(PValue::String(s));
             }
             (0x6, _) => {
                 let (len, start) = self.length(pos)?;
@@ -166,33 +177,37 @@ impl<'a> Reader<'a> {
                     .chunks_exact(2)
                     .map(|c| u16::from_be_bytes([c[0], c[1]]));
                 let s: String = char::decode_utf16(units).collect::<Result<_, _>>().ok()?;
-                return Some(PValue::String(Cow::Owned(s)));
+                return Some(PValue::String(self.arena.alloc_str(&s)));
             }
             (0x8, n) if n < 8 => PValue::Uid(be(self.slice(body, usize::from(n) + 1)?)),
             (0xa, _) => {
                 let (len, start) = self.length(pos)?;
                 let refs = self.slice(start, len.checked_mul(self.ref_size)?)?;
                 self.spend(0)?;
-                let mut items = Vec::with_capacity(len);
+                let base = self.items.len();
                 for i in 0..len {
-                    items.push(self.object(self.reference(refs, i), depth + 1)?);
+                    let item = self.object(self.reference(refs, i), depth + 1)?;
+                    self.items.push(item);
                 }
+                let items = self.arena.alloc_slice_copy(&self.items[base..]);
+                self.items.truncate(base);
                 return Some(PValue::Array(items));
             }
             (0xd, _) => {
                 let (len, start) = self.length(pos)?;
                 let refs = self.slice(start, len.checked_mul(2 * self.ref_size)?)?;
                 self.spend(0)?;
-                let mut entries = Vec::with_capacity(len);
+                let base = self.entries.len();
                 for i in 0..len {
                     let key = match self.object(self.reference(refs, i), depth + 1)? {
                         PValue::String(k) => k,
                         _ => return None,
                     };
                     let value = self.object(self.reference(refs, len + i), depth + 1)?;
-                    entries.push((key, value));
+                    self.entries.push((key, value));
                 }
-                return Some(PValue::Dictionary(PDict::from_entries(entries)));
+                let d = PDict::from_entries(&mut self.entries, base, self.arena);
+                return Some(PValue::Dictionary(d));
             }
             _ => return None,
         };
@@ -256,13 +271,12 @@ mod tests {
         );
         let v = plist::Value::Dictionary(d);
         let bytes = binary(&v);
-        let fast = parse(&bytes, &limits()).expect("fast reader reads it");
+        let arena = Bump::new();
+        let fast = parse(&bytes, &arena, &limits()).expect("fast reader reads it");
         assert_eq!(fast.to_plist(), v);
         let fd = fast.as_dictionary().unwrap();
-        assert!(matches!(
-            fd.get("ascii"),
-            Some(PValue::String(Cow::Borrowed(_)))
-        ));
+        let ascii = fd.get("ascii").unwrap().as_string().unwrap();
+        assert!(bytes.as_ptr_range().contains(&ascii.as_ptr()), "borrowed");
     }
 
     #[test]
@@ -275,7 +289,7 @@ mod tests {
         cyc.extend_from_slice(&1u64.to_be_bytes());
         cyc.extend_from_slice(&0u64.to_be_bytes());
         cyc.extend_from_slice(&(table as u64).to_be_bytes());
-        assert!(parse(&cyc, &limits()).is_none());
+        assert!(parse(&cyc, &Bump::new(), &limits()).is_none());
 
         let mut deep = plist::Value::Array(vec![]);
         for _ in 0..20 {
@@ -286,8 +300,8 @@ mod tests {
             max_depth: 10,
             ..limits()
         };
-        assert!(parse(&bytes, &tight).is_none());
-        assert!(parse(&bytes, &limits()).is_some());
+        assert!(parse(&bytes, &Bump::new(), &tight).is_none());
+        assert!(parse(&bytes, &Bump::new(), &limits()).is_some());
 
         let wide = plist::Value::Array(vec!["same string".into(); 100]);
         let bytes = binary(&wide);
@@ -295,7 +309,7 @@ mod tests {
             max_expansion_ratio: 1,
             ..limits()
         };
-        assert!(parse(&bytes, &small).is_none());
+        assert!(parse(&bytes, &Bump::new(), &small).is_none());
     }
 
     #[test]
@@ -304,12 +318,12 @@ mod tests {
         d.insert("k".into(), plist::Value::Array(vec!["v".into(), 1.into()]));
         let bytes = binary(&plist::Value::Dictionary(d));
         for n in 0..bytes.len() {
-            let _ = parse(&bytes[..n], &limits());
+            let _ = parse(&bytes[..n], &Bump::new(), &limits());
         }
         for i in 8..bytes.len() {
             let mut b = bytes.clone();
             b[i] ^= 0xff;
-            let _ = parse(&b, &limits());
+            let _ = parse(&b, &Bump::new(), &limits());
         }
     }
 }

@@ -8,10 +8,12 @@
 //! right about an edge case: it only has to decline it.
 
 use super::tree::{PDict, PValue};
+use bumpalo::Bump;
 use std::borrow::Cow;
 
-/// Reads a whole XML plist, or `None` when the file is outside the fast subset.
-pub(crate) fn parse(bytes: &[u8], max_depth: usize) -> Option<PValue<'_>> {
+/// Reads a whole XML plist into `arena`, or `None` when the file is outside the fast
+/// subset.
+pub(crate) fn parse<'a>(bytes: &'a [u8], arena: &'a Bump, max_depth: usize) -> Option<PValue<'a>> {
     // Checking UTF-8 once lets every slice between ASCII delimiters be a `str`.
     let text = simdutf8::basic::from_utf8(bytes).ok()?;
     let mut r = Reader {
@@ -19,6 +21,7 @@ pub(crate) fn parse(bytes: &[u8], max_depth: usize) -> Option<PValue<'_>> {
         b: bytes,
         pos: 0,
         max_depth,
+        arena,
         entries: Vec::new(),
         items: Vec::new(),
     };
@@ -65,9 +68,10 @@ struct Reader<'a> {
     b: &'a [u8],
     pos: usize,
     max_depth: usize,
+    arena: &'a Bump,
     // Open dictionaries and arrays collect their members on these shared stacks, so that
     // each gets one allocation of its final size instead of a chain of regrowths.
-    entries: Vec<(Cow<'a, str>, PValue<'a>)>,
+    entries: Vec<(&'a str, PValue<'a>)>,
     items: Vec<PValue<'a>>,
 }
 
@@ -115,7 +119,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the text up to `</name>` and the closing tag.
-    fn content(&mut self, name: &str) -> Option<Cow<'a, str>> {
+    fn content(&mut self, name: &str) -> Option<&'a str> {
         let start = self.pos;
         let end = start + memchr::memchr(b'<', &self.b[start..])?;
         let raw = &self.s[start..end];
@@ -123,7 +127,10 @@ impl<'a> Reader<'a> {
         if !self.close(name) {
             return None;
         }
-        unescape(raw)
+        Some(match unescape(raw)? {
+            Cow::Borrowed(s) => s,
+            Cow::Owned(s) => self.arena.alloc_str(&s),
+        })
     }
 
     fn value(&mut self, depth: usize) -> Option<PValue<'a>> {
@@ -131,9 +138,9 @@ impl<'a> Reader<'a> {
             return None;
         }
         let (name, empty) = self.open_tag()?;
-        let text = |r: &mut Self| -> Option<Cow<'a, str>> {
+        let text = |r: &mut Self| -> Option<&'a str> {
             if empty {
-                Some(Cow::Borrowed(""))
+                Some("")
             } else {
                 r.content(name)
             }
@@ -149,7 +156,7 @@ impl<'a> Reader<'a> {
                             break;
                         }
                         let key = match self.open_tag()? {
-                            ("key", true) => Cow::Borrowed(""),
+                            ("key", true) => "",
                             ("key", false) => self.content("key")?,
                             _ => return None,
                         };
@@ -158,8 +165,7 @@ impl<'a> Reader<'a> {
                         self.entries.push((key, value));
                     }
                 }
-                let entries = self.entries.drain(base..).collect();
-                PValue::Dictionary(PDict::from_entries(entries))
+                PValue::Dictionary(PDict::from_entries(&mut self.entries, base, self.arena))
             }
             "array" => {
                 let base = self.items.len();
@@ -173,9 +179,11 @@ impl<'a> Reader<'a> {
                         self.items.push(item);
                     }
                 }
-                PValue::Array(self.items.drain(base..).collect())
+                let items = self.arena.alloc_slice_copy(&self.items[base..]);
+                self.items.truncate(base);
+                PValue::Array(items)
             }
-            "integer" => PValue::Integer(parse_integer(&text(self)?)?),
+            "integer" => PValue::Integer(parse_integer(text(self)?)?),
             "real" => PValue::Real(text(self)?.parse().ok()?),
             "true" | "false" => {
                 if !(empty || self.close(name)) {
@@ -185,14 +193,14 @@ impl<'a> Reader<'a> {
             }
             "data" => {
                 use base64::Engine;
-                let mut t = text(self)?.into_owned();
+                let mut t = text(self)?.to_string();
                 t.retain(|c| !c.is_ascii_whitespace());
                 let data = base64::engine::general_purpose::STANDARD.decode(t).ok()?;
-                PValue::Data(Cow::Owned(data))
+                PValue::Data(self.arena.alloc_slice_copy(&data))
             }
             "date" => {
-                let d = plist::Date::from_xml_format(&text(self)?).ok()?;
-                PValue::Date(d.to_xml_format())
+                let d = plist::Date::from_xml_format(text(self)?).ok()?;
+                PValue::Date(self.arena.alloc_str(&d.to_xml_format()))
             }
             _ => return None,
         })
@@ -266,7 +274,8 @@ mod tests {
     use super::*;
 
     fn read(body: &str) -> Option<PValue<'_>> {
-        parse(body.as_bytes(), 64)
+        // Tests keep their trees; a leaked arena per call is simplest.
+        parse(body.as_bytes(), Box::leak(Box::new(Bump::new())), 64)
     }
 
     fn doc(inner: &str) -> String {
@@ -311,8 +320,9 @@ mod tests {
         let xml = doc("<dict><key>k</key><string>plain</string></dict>");
         let v = read(&xml).unwrap();
         let d = v.as_dictionary().unwrap();
-        assert!(matches!(&d.0[0].0, Cow::Borrowed(_)));
-        assert!(matches!(d.get("k"), Some(PValue::String(Cow::Borrowed(_)))));
+        let inside = |s: &str| xml.as_bytes().as_ptr_range().contains(&s.as_ptr());
+        assert!(inside(d.0[0].0));
+        assert!(inside(d.get("k").unwrap().as_string().unwrap()));
     }
 
     #[test]
@@ -340,8 +350,8 @@ mod tests {
     #[test]
     fn depth_is_bounded() {
         let deep = doc(&("<array>".repeat(100) + &"</array>".repeat(100)));
-        assert!(parse(deep.as_bytes(), 64).is_none());
-        assert!(parse(deep.as_bytes(), 200).is_some());
+        assert!(parse(deep.as_bytes(), &Bump::new(), 64).is_none());
+        assert!(parse(deep.as_bytes(), &Bump::new(), 200).is_some());
     }
 
     #[test]

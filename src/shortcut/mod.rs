@@ -11,6 +11,7 @@ pub mod icloud;
 mod json;
 mod tree;
 
+pub use bumpalo::Bump;
 pub use tree::{PDict, PValue};
 
 use crate::ir::Provenance;
@@ -147,32 +148,41 @@ pub fn read_bytes(bytes: &[u8], limits: &Limits) -> Result<Loaded, ReadError> {
     }
 }
 
-/// Reads a workflow plist from the bytes of a file into a borrowed tree. `scratch` holds
-/// the decoded payload of a signed file, which the tree borrows from.
+/// Memory a [`read_tree`] tree lives in besides the file's bytes: the arena and a signed
+/// file's decoded payload. Reusing one from file to file saves allocating it again.
+#[derive(Default)]
+pub struct Scratch {
+    arena: bumpalo::Bump,
+    wflow: Vec<u8>,
+}
+
+/// Reads a workflow plist from the bytes of a file into a tree borrowing from `bytes` and
+/// `scratch` (whatever an earlier tree held there is cleared).
 pub fn read_tree<'a>(
     bytes: &'a [u8],
-    scratch: &'a mut Vec<u8>,
+    scratch: &'a mut Scratch,
     limits: &Limits,
 ) -> Result<LoadedTree<'a>, ReadError> {
+    scratch.arena.reset();
     let container = check_input(bytes, limits)?;
     let mut provenance = Provenance {
         container: container.name().to_string(),
         ..Default::default()
     };
     let plist = match container {
-        Container::BinaryPlist | Container::XmlPlist => parse_tree(bytes, limits)?,
+        Container::BinaryPlist | Container::XmlPlist => parse_tree(bytes, &scratch.arena, limits)?,
         Container::Json => {
             provenance.typing_lost = true;
-            PValue::from_plist(json::read(bytes, limits)?)
+            PValue::from_plist(&json::read(bytes, limits)?, &scratch.arena)
         }
         Container::Aea => {
             let file = aea::read(bytes, limits)?;
             provenance.extra.extend(file.metadata());
-            *scratch = file.wflow;
-            let wflow: &'a Vec<u8> = scratch;
-            parse_tree(wflow, limits)?
+            scratch.wflow = file.wflow;
+            let scratch: &'a Scratch = scratch;
+            parse_tree(&scratch.wflow, &scratch.arena, limits)?
         }
-        Container::Zip => PValue::from_plist(read_action_clips(bytes, limits)?),
+        Container::Zip => PValue::from_plist(&read_action_clips(bytes, limits)?, &scratch.arena),
     };
     match unwrap_json_array(plist, container, &mut provenance) {
         PValue::Dictionary(plist) => Ok(LoadedTree { plist, provenance }),
@@ -187,15 +197,11 @@ fn unwrap_json_array<'a>(
     provenance: &mut Provenance,
 ) -> PValue<'a> {
     match plist {
-        PValue::Array(mut a)
-            if container == Container::Json
-                && a.len() == 1
-                && matches!(a[0], PValue::Dictionary(_)) =>
-        {
+        PValue::Array([one @ PValue::Dictionary(_)]) if container == Container::Json => {
             provenance
                 .extra
                 .push(("wrapper".into(), "one-element array".into()));
-            a.pop().expect("length checked")
+            *one
         }
         other => other,
     }
@@ -203,20 +209,28 @@ fn unwrap_json_array<'a>(
 
 /// Parses a binary or XML plist into a tree: the fast readers first, the `plist` crate
 /// (with its guards and error messages) for whatever they decline.
-pub fn parse_tree<'a>(bytes: &'a [u8], limits: &Limits) -> Result<PValue<'a>, ReadError> {
-    match parse_fast(bytes, limits) {
+pub fn parse_tree<'a>(
+    bytes: &'a [u8],
+    arena: &'a bumpalo::Bump,
+    limits: &Limits,
+) -> Result<PValue<'a>, ReadError> {
+    match parse_fast(bytes, arena, limits) {
         Some(v) => Ok(v),
-        None => parse_plist(bytes, limits).map(PValue::from_plist),
+        None => parse_plist(bytes, limits).map(|v| PValue::from_plist(&v, arena)),
     }
 }
 
 /// The fast readers alone: `None` when they decline the plist (then [`parse_tree`] uses
 /// the `plist` crate).
-pub fn parse_fast<'a>(bytes: &'a [u8], limits: &Limits) -> Option<PValue<'a>> {
+pub fn parse_fast<'a>(
+    bytes: &'a [u8],
+    arena: &'a bumpalo::Bump,
+    limits: &Limits,
+) -> Option<PValue<'a>> {
     if bytes.starts_with(b"bplist00") {
-        fast_binary::parse(bytes, limits)
+        fast_binary::parse(bytes, arena, limits)
     } else {
-        fast_xml::parse(bytes, limits.max_depth)
+        fast_xml::parse(bytes, arena, limits.max_depth)
     }
 }
 

@@ -1,36 +1,38 @@
 //! The plist value tree the lifter reads: strings and data borrow from the file's bytes
-//! where they can, and dictionaries are plain vectors in file order.
+//! where they can, and dictionaries are plain slices in file order.
 //!
 //! Built by the fast readers in [`super::fast_xml`] and [`super::fast_binary`], or
-//! converted from a `plist::Value` for the containers those readers do not handle (JSON,
+//! copied from a `plist::Value` for the containers those readers do not handle (JSON,
 //! action clips, and whatever the fast readers decline). Both ways give equal trees for
 //! the same plist: `tests/fast_reader.rs` checks it on every corpus file.
 
-use std::borrow::Cow;
+use bumpalo::Bump;
 
-/// One plist value.
-#[derive(Debug, Clone, PartialEq)]
+/// One plist value. Strings, data and collections live in the file's bytes or in a
+/// [`Bump`] arena: a tree has nothing to drop, and an arena reused from file to file
+/// makes reading allocate nothing once it has grown.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PValue<'a> {
-    String(Cow<'a, str>),
+    String(&'a str),
     /// Plist integers are i64 or u64; i128 holds both.
     Integer(i128),
     Real(f64),
     Boolean(bool),
     /// In the XML plist form (`2020-01-01T00:00:00Z`).
-    Date(String),
-    Data(Cow<'a, [u8]>),
-    Array(Vec<PValue<'a>>),
+    Date(&'a str),
+    Data(&'a [u8]),
+    Array(&'a [PValue<'a>]),
     Dictionary(PDict<'a>),
     Uid(u64),
 }
 
 /// A plist dictionary: entries in file order, keys unique.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PDict<'a>(pub Vec<(Cow<'a, str>, PValue<'a>)>);
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PDict<'a>(pub &'a [(&'a str, PValue<'a>)]);
 
 impl<'a> PDict<'a> {
-    pub fn get(&self, key: &str) -> Option<&PValue<'a>> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    pub fn get(&self, key: &str) -> Option<&'a PValue<'a>> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     pub fn len(&self) -> usize {
@@ -41,38 +43,39 @@ impl<'a> PDict<'a> {
         self.0.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &PValue<'a>)> {
-        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a PValue<'a>)> {
+        self.0.iter().map(|(k, v)| (*k, v))
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(k, _)| k.as_ref())
+    pub fn keys(&self) -> impl Iterator<Item = &'a str> {
+        self.0.iter().map(|(k, _)| *k)
     }
 
-    /// Removes `key`, keeping the order of the other entries.
-    pub fn remove(&mut self, key: &str) -> Option<PValue<'a>> {
-        let i = self.0.iter().position(|(k, _)| k == key)?;
-        Some(self.0.remove(i).1)
-    }
-
-    /// Builds a dictionary from entries as a file lists them. A repeated key keeps its
-    /// first position and takes its last value, as the `plist` crate's map does.
-    pub(crate) fn from_entries(mut entries: Vec<(Cow<'a, str>, PValue<'a>)>) -> PDict<'a> {
-        if has_duplicate_keys(&entries) {
-            let mut out: Vec<(Cow<'a, str>, PValue<'a>)> = Vec::with_capacity(entries.len());
-            for (k, v) in entries.drain(..) {
+    /// Moves the entries a reader collected (`stack[base..]`) into the arena. A repeated
+    /// key keeps its first position and takes its last value, as the `plist` crate's map
+    /// does.
+    pub(crate) fn from_entries(
+        stack: &mut Vec<(&'a str, PValue<'a>)>,
+        base: usize,
+        arena: &'a Bump,
+    ) -> PDict<'a> {
+        if has_duplicate_keys(&stack[base..]) {
+            let mut out: Vec<(&'a str, PValue<'a>)> = Vec::with_capacity(stack.len() - base);
+            for (k, v) in stack.drain(base..) {
                 match out.iter_mut().find(|(ok, _)| *ok == k) {
                     Some(slot) => slot.1 = v,
                     None => out.push((k, v)),
                 }
             }
-            return PDict(out);
+            return PDict(arena.alloc_slice_copy(&out));
         }
-        PDict(entries)
+        let d = PDict(arena.alloc_slice_copy(&stack[base..]));
+        stack.truncate(base);
+        d
     }
 }
 
-fn has_duplicate_keys(entries: &[(Cow<'_, str>, PValue<'_>)]) -> bool {
+fn has_duplicate_keys(entries: &[(&str, PValue<'_>)]) -> bool {
     if entries.len() <= 12 {
         // Every dictionary is checked, so the common case (no repeats) must be cheap:
         // compare a fingerprint (length, first and last byte) before the bytes.
@@ -96,7 +99,7 @@ fn has_duplicate_keys(entries: &[(Cow<'_, str>, PValue<'_>)]) -> bool {
         }
         return false;
     }
-    let mut keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_ref()).collect();
+    let mut keys: Vec<&str> = entries.iter().map(|(k, _)| *k).collect();
     keys.sort_unstable();
     keys.windows(2).any(|w| w[0] == w[1])
 }
@@ -109,14 +112,14 @@ impl<'a> PValue<'a> {
         }
     }
 
-    pub fn as_array(&self) -> Option<&[PValue<'a>]> {
+    pub fn as_array(&self) -> Option<&'a [PValue<'a>]> {
         match self {
             PValue::Array(a) => Some(a),
             _ => None,
         }
     }
 
-    pub fn as_string(&self) -> Option<&str> {
+    pub fn as_string(&self) -> Option<&'a str> {
         match self {
             PValue::String(s) => Some(s),
             _ => None,
@@ -146,24 +149,24 @@ impl<'a> PValue<'a> {
         }
     }
 
-    /// Converts a value built by the `plist` crate.
-    pub fn from_plist(v: plist::Value) -> PValue<'static> {
+    /// Copies a value built by the `plist` crate into `arena`.
+    pub fn from_plist(v: &plist::Value, arena: &'a Bump) -> PValue<'a> {
         match v {
-            plist::Value::String(s) => PValue::String(Cow::Owned(s)),
+            plist::Value::String(s) => PValue::String(arena.alloc_str(s)),
             plist::Value::Integer(i) => PValue::Integer(
                 i.as_signed()
                     .map(i128::from)
                     .or_else(|| i.as_unsigned().map(i128::from))
                     .unwrap_or_default(),
             ),
-            plist::Value::Real(r) => PValue::Real(r),
-            plist::Value::Boolean(b) => PValue::Boolean(b),
-            plist::Value::Date(d) => PValue::Date(d.to_xml_format()),
-            plist::Value::Data(d) => PValue::Data(Cow::Owned(d)),
-            plist::Value::Array(a) => {
-                PValue::Array(a.into_iter().map(PValue::from_plist).collect())
-            }
-            plist::Value::Dictionary(d) => PValue::Dictionary(PDict::from_plist(d)),
+            plist::Value::Real(r) => PValue::Real(*r),
+            plist::Value::Boolean(b) => PValue::Boolean(*b),
+            plist::Value::Date(d) => PValue::Date(arena.alloc_str(&d.to_xml_format())),
+            plist::Value::Data(d) => PValue::Data(arena.alloc_slice_copy(d)),
+            plist::Value::Array(a) => PValue::Array(
+                arena.alloc_slice_fill_iter(a.iter().map(|x| PValue::from_plist(x, arena))),
+            ),
+            plist::Value::Dictionary(d) => PValue::Dictionary(PDict::from_plist(d, arena)),
             plist::Value::Uid(u) => PValue::Uid(u.get()),
             // The crate's enum is non-exhaustive; nothing else exists today.
             _ => PValue::Dictionary(PDict::default()),
@@ -182,7 +185,7 @@ impl<'a> PValue<'a> {
             PValue::Boolean(b) => plist::Value::Boolean(*b),
             PValue::Date(d) => plist::Date::from_xml_format(d)
                 .map(plist::Value::Date)
-                .unwrap_or_else(|_| plist::Value::String(d.clone())),
+                .unwrap_or_else(|_| plist::Value::String(d.to_string())),
             PValue::Data(d) => plist::Value::Data(d.to_vec()),
             PValue::Array(a) => plist::Value::Array(a.iter().map(PValue::to_plist).collect()),
             PValue::Dictionary(d) => plist::Value::Dictionary(d.to_plist()),
@@ -191,17 +194,17 @@ impl<'a> PValue<'a> {
     }
 }
 
-impl PDict<'static> {
-    pub fn from_plist(d: plist::Dictionary) -> PDict<'static> {
+impl<'a> PDict<'a> {
+    /// Copies a dictionary built by the `plist` crate into `arena`.
+    pub fn from_plist(d: &plist::Dictionary, arena: &'a Bump) -> PDict<'a> {
         PDict(
-            d.into_iter()
-                .map(|(k, v)| (Cow::Owned(k), PValue::from_plist(v)))
-                .collect(),
+            arena.alloc_slice_fill_iter(
+                d.iter()
+                    .map(|(k, v)| (&*arena.alloc_str(k), PValue::from_plist(v, arena))),
+            ),
         )
     }
-}
 
-impl PDict<'_> {
     pub fn to_plist(&self) -> plist::Dictionary {
         self.0
             .iter()
@@ -214,46 +217,50 @@ impl PDict<'_> {
 mod tests {
     use super::*;
 
-    fn s(x: &str) -> PValue<'_> {
-        PValue::String(Cow::Borrowed(x))
-    }
-
     #[test]
     fn repeated_keys_keep_first_place_and_last_value() {
-        let d = PDict::from_entries(vec![
-            ("a".into(), s("1")),
-            ("b".into(), s("2")),
-            ("a".into(), s("3")),
-        ]);
-        assert_eq!(d.0, vec![("a".into(), s("3")), ("b".into(), s("2"))]);
+        let arena = Bump::new();
+        let s = PValue::String;
+        let mut stack = vec![("x", s("before"))];
+        stack.extend([("a", s("1")), ("b", s("2")), ("a", s("3"))]);
+        let d = PDict::from_entries(&mut stack, 1, &arena);
+        assert_eq!(d.0, [("a", s("3")), ("b", s("2"))]);
+        assert_eq!(stack.len(), 1, "the collected entries leave the stack");
         // The same as the plist crate's map.
         let mut m = plist::Dictionary::new();
         m.insert("a".into(), "1".into());
         m.insert("b".into(), "2".into());
         m.insert("a".into(), "3".into());
-        assert_eq!(PDict::from_plist(m), d);
+        assert_eq!(PDict::from_plist(&m, &arena), d);
     }
 
     #[test]
     fn repeated_keys_in_a_large_dictionary() {
-        let mut entries: Vec<_> = (0..20)
-            .map(|i| (Cow::Owned(format!("k{i}")), s("x")))
+        let arena = Bump::new();
+        let names: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
+        let mut stack: Vec<_> = names
+            .iter()
+            .map(|k| (k.as_str(), PValue::String("x")))
             .collect();
-        entries.push(("k3".into(), s("last")));
-        let d = PDict::from_entries(entries);
+        stack.push(("k3", PValue::String("last")));
+        let d = PDict::from_entries(&mut stack, 0, &arena);
         assert_eq!(d.len(), 20);
-        assert_eq!(d.get("k3"), Some(&s("last")));
+        assert_eq!(d.get("k3"), Some(&PValue::String("last")));
         assert_eq!(d.0[3].0, "k3");
     }
 
     #[test]
-    fn remove_keeps_order() {
-        let mut d = PDict(vec![
-            ("a".into(), s("1")),
-            ("b".into(), s("2")),
-            ("c".into(), s("3")),
-        ]);
-        assert_eq!(d.remove("a"), Some(s("1")));
-        assert_eq!(d.keys().collect::<Vec<_>>(), ["b", "c"]);
+    fn converts_both_ways() {
+        let arena = Bump::new();
+        let mut m = plist::Dictionary::new();
+        m.insert("s".into(), "x".into());
+        m.insert("n".into(), plist::Value::Integer(u64::MAX.into()));
+        m.insert("d".into(), plist::Value::Data(vec![1, 2]));
+        m.insert(
+            "a".into(),
+            plist::Value::Array(vec![true.into(), 1.5.into()]),
+        );
+        let v = plist::Value::Dictionary(m);
+        assert_eq!(PValue::from_plist(&v, &arena).to_plist(), v);
     }
 }
