@@ -321,8 +321,8 @@ fn value() -> BoxedStrategy<Value> {
                 2 => vec(inner.clone(), 0..4).prop_map(Value::Array),
                 2 => plain_dict(inner.clone()),
                 4 => text(inner.clone()).prop_map(Value::Text),
-                3 => var_ref(inner.clone()).prop_map(Value::Attachment),
-                1 => var_ref(inner.clone()).prop_map(Value::VarRef),
+                3 => var_ref(inner.clone()).prop_map(|r| Value::Attachment(Box::new(r))),
+                1 => var_ref(inner.clone()).prop_map(|r| Value::VarRef(Box::new(r))),
                 2 => dict_items(inner.clone(), 1).prop_map(Value::DictField),
                 1 => (
                     prop::sample::select(vec![
@@ -471,7 +471,7 @@ fn condition() -> impl Strategy<Value = (Condition, bool)> {
     let attach = var_ref(value()).prop_map(|r| {
         Value::Dict(vec![
             ("Type".into(), Value::String("Variable".into())),
-            ("Variable".into(), Value::Attachment(r)),
+            ("Variable".into(), Value::Attachment(Box::new(r))),
         ])
     });
     let sugared = (
@@ -485,7 +485,10 @@ fn condition() -> impl Strategy<Value = (Condition, bool)> {
                 .prop_map(|(op, v)| (op, Some(("WFNumberValue", v)))),
             (0i128..=3, text_str().prop_map(Value::String))
                 .prop_map(|(op, v)| (op, Some(("WFNumberValue", v)))),
-            (0i128..=3, var_ref(value()).prop_map(Value::Attachment))
+            (
+                0i128..=3,
+                var_ref(value()).prop_map(|r| Value::Attachment(Box::new(r)))
+            )
                 .prop_map(|(op, v)| (op, Some(("WFNumberValue", v)))),
             (
                 prop::sample::select(vec![4i128, 5, 99, 999, 8, 9]),

@@ -156,7 +156,7 @@ fn serialized_text_fallback_reads_back_as_text() {
         cond: Box::new(Condition {
             input: Some(Value::Dict(vec![
                 ("Type".into(), Value::String("Variable".into())),
-                ("Variable".into(), Value::Attachment(var)),
+                ("Variable".into(), Value::Attachment(Box::new(var))),
             ])),
             op: Some(Value::Int(4)),
             operands: vec![("WFConditionalActionString".into(), Value::Text(text))],

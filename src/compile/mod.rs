@@ -268,7 +268,7 @@ pub fn text_as_serialized(t: &Text) -> Value {
     if !ranges.is_empty() || t.empty_ranges {
         let r = ranges
             .into_iter()
-            .map(|(k, v)| (k, Value::VarRef(v.clone())))
+            .map(|(k, v)| (k, Value::VarRef(Box::new(v.clone()))))
             .collect();
         d.push(("attachmentsByRange".to_string(), Value::Dict(r)));
     }

@@ -953,7 +953,7 @@ impl Builder {
         let wrap_input = |r: VarRef| {
             Some(Value::Dict(vec![
                 ("Type".into(), Value::String("Variable".into())),
-                ("Variable".into(), Value::Attachment(r)),
+                ("Variable".into(), Value::Attachment(Box::new(r))),
             ]))
         };
         let mut cond = Condition {
@@ -1278,7 +1278,7 @@ impl Builder {
                         Value::Date(s.clone())
                     }
                     ("ref", [Arg::Pos(inner)]) => match self.var_ref(inner) {
-                        Some(r) => Value::VarRef(r),
+                        Some(r) => Value::VarRef(Box::new(r)),
                         None => Value::Bool(false),
                     },
                     (
@@ -1338,13 +1338,13 @@ impl Builder {
                         Value::Bool(false)
                     }
                     _ => match self.var_ref(e) {
-                        Some(r) => Value::Attachment(r),
+                        Some(r) => Value::Attachment(Box::new(r)),
                         None => Value::Bool(false),
                     },
                 }
             }
             _ => match self.var_ref(e) {
-                Some(r) => Value::Attachment(r),
+                Some(r) => Value::Attachment(Box::new(r)),
                 None => Value::Bool(false),
             },
         }

@@ -250,10 +250,11 @@ pub enum Value {
     Dict(Params),
     /// `WFTextTokenString`: text with interpolated variables.
     Text(Text),
-    /// `WFTextTokenAttachment`: one variable.
-    Attachment(VarRef),
+    /// `WFTextTokenAttachment`: one variable. (Boxed, as a `VarRef` is four times the size
+    /// of the other variants and every value would carry it.)
+    Attachment(Box<VarRef>),
     /// A bare variable dictionary (`{Type: ..., ...}`) outside any serialization wrapper.
-    VarRef(VarRef),
+    VarRef(Box<VarRef>),
     /// `WFDictionaryFieldValue` in its usual shape.
     DictField(Vec<DictItem>),
     /// Any other `{Value: ..., WFSerializationType: kind}`; `value` is lifted recursively.

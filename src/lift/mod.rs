@@ -132,7 +132,7 @@ fn lift_dict(d: &PDict<'_>) -> Value {
         {
             let typed = match *kind {
                 "WFTextTokenString" => lift_text(inner).map(Value::Text),
-                "WFTextTokenAttachment" => var_ref(inner).map(Value::Attachment),
+                "WFTextTokenAttachment" => var_ref(inner).map(|r| Value::Attachment(Box::new(r))),
                 "WFDictionaryFieldValue" => dict_field(inner).map(Value::DictField),
                 _ => None,
             };
@@ -143,7 +143,7 @@ fn lift_dict(d: &PDict<'_>) -> Value {
         }
     }
     if let Some(r) = var_ref_dict(d) {
-        return Value::VarRef(r);
+        return Value::VarRef(Box::new(r));
     }
     let mut p: Params = d
         .iter()
