@@ -155,9 +155,15 @@ pub fn load(input: &Input, limits: &Limits) -> Result<Workflow, ConvertError> {
         static SCRATCH: std::cell::RefCell<shortcut::Scratch> = Default::default();
     }
     SCRATCH.with_borrow_mut(|scratch| {
-        let mut loaded = shortcut::read_tree(&bytes, scratch, limits)?;
-        loaded.provenance.extra.extend(extra);
-        Ok(crate::lift::lift_tree(loaded, limits)?)
+        let result = shortcut::read_tree(&bytes, scratch, limits).map(|mut loaded| {
+            loaded.provenance.extra.extend(extra);
+            crate::lift::lift_tree(loaded, limits)
+        });
+        // One huge file should not pin its memory for the rest of the batch.
+        if scratch.allocated_bytes() > 64 << 20 {
+            *scratch = shortcut::Scratch::default();
+        }
+        Ok(result??)
     })
 }
 

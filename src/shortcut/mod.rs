@@ -156,6 +156,13 @@ pub struct Scratch {
     wflow: Vec<u8>,
 }
 
+impl Scratch {
+    /// Bytes held: the arena's chunks and the payload buffer.
+    pub fn allocated_bytes(&self) -> usize {
+        self.arena.allocated_bytes() + self.wflow.capacity()
+    }
+}
+
 /// Reads a workflow plist from the bytes of a file into a tree borrowing from `bytes` and
 /// `scratch` (whatever an earlier tree held there is cleared).
 pub fn read_tree<'a>(
