@@ -171,3 +171,10 @@ fn random_dsl_text() {
         })
         .unwrap();
 }
+
+/// Found by `fast_plist`: a DOCTYPE whose closing quote was lost. The fast reader ended the
+/// DOCTYPE at the first `>`, the plist crate reads on to the next quote and fails.
+#[test]
+fn regression_fast_plist_0001() {
+    ft::fast_plist(include_bytes!("fixtures/fuzz/fast_plist-0001"));
+}

@@ -26,25 +26,28 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], arena: &'a Bump, max_depth: usize) -> O
         items: Vec::new(),
     };
     r.ws();
+    // The prolog is read only in its plain form: XML readers differ on quotes and markup
+    // inside declarations, so any `<`, `>`, `[` (an internal subset could define entities)
+    // or unbalanced quote there declines.
     if r.eat("<?xml") {
-        r.pos += find(&r.b[r.pos..], b"?>")? + 2;
+        let end = find(&r.b[r.pos..], b"?>")?;
+        plain_markup(&r.b[r.pos..r.pos + end])?;
+        r.pos += end + 2;
         r.ws();
     }
     if r.eat("<!DOCTYPE") {
         let end = memchr::memchr(b'>', &r.b[r.pos..])?;
-        // An internal subset could define entities.
-        if r.b[r.pos..r.pos + end].contains(&b'[') {
-            return None;
-        }
+        plain_markup(&r.b[r.pos..r.pos + end])?;
         r.pos += end + 1;
         r.ws();
     }
     if !r.eat("<plist") {
         return None;
     }
-    // Attributes such as `version="1.0"`; `>` inside a quoted value is not expected.
+    // Attributes such as `version="1.0"`.
     let end = memchr::memchr(b'>', &r.b[r.pos..])?;
     let attrs = &r.b[r.pos..r.pos + end];
+    plain_markup(attrs)?;
     if attrs.ends_with(b"/") || attrs.first().is_some_and(|c| !c.is_ascii_whitespace()) {
         return None;
     }
@@ -57,6 +60,14 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], arena: &'a Bump, max_depth: usize) -> O
     }
     r.ws();
     (r.pos == r.b.len()).then_some(value)
+}
+
+/// `Some` when the inside of a declaration or tag holds no markup characters and its quotes
+/// pair up, so that the first `>` after it is where every reader ends it.
+fn plain_markup(inside: &[u8]) -> Option<()> {
+    let markup = inside.iter().any(|c| matches!(c, b'<' | b'>' | b'['));
+    let quotes = |q: u8| inside.iter().filter(|&&c| c == q).count() % 2 == 0;
+    (!markup && quotes(b'"') && quotes(b'\'')).then_some(())
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -342,6 +353,11 @@ mod tests {
         ] {
             assert!(!agrees(&doc(inner)), "{inner}");
         }
+        // A prolog whose quotes do not pair up (a fuzzer's find: the DTD's closing quote
+        // lost, a stricter reader reads on to the next quote).
+        let broken = doc("<true/>").replacen(".dtd\"", ".dtd$", 1);
+        assert!(!agrees(&broken));
+        assert!(!agrees(&doc("<true/>").replacen("1.0\"", "1.0", 1)));
         // Not a plist at all, or something after it.
         assert!(read("<html></html>").is_none());
         assert!(read(&(doc("<true/>") + "<x/>")).is_none());
