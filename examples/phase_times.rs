@@ -18,7 +18,9 @@ fn main() {
         let r: serde_json::Value = serde_json::from_str(line).unwrap();
         let rel = r["relpath"].as_str().unwrap();
         let bytes = std::fs::read(shared.join("corpus").join(rel)).unwrap();
-        let kind = wfc::shortcut::sniff(&bytes).map_or("?", |c| c.name()).to_string();
+        let kind = wfc::shortcut::sniff(&bytes)
+            .map_or("?", |c| c.name())
+            .to_string();
         files.push((kind, bytes));
     }
     let rounds = 5;
@@ -41,12 +43,19 @@ fn main() {
                     wfc::shortcut::parse_plist(b, &limits).ok()
                 };
                 let t1 = s.elapsed().as_secs_f64();
-                let Some(plist::Value::Dictionary(d)) = loaded else { continue };
+                let Some(plist::Value::Dictionary(d)) = loaded else {
+                    continue;
+                };
                 let s = Instant::now();
                 let Ok(wf) = wfc::lift::lift(
-                    wfc::shortcut::Loaded { plist: d, provenance: Default::default() },
+                    wfc::shortcut::Loaded {
+                        plist: d,
+                        provenance: Default::default(),
+                    },
                     &limits,
-                ) else { continue };
+                ) else {
+                    continue;
+                };
                 let t2 = s.elapsed().as_secs_f64();
                 let s = Instant::now();
                 std::hint::black_box(wfc::dsl::print(&wf));
@@ -58,7 +67,11 @@ fn main() {
         }
         println!(
             "{kind:10} {:4} files  container {:.4}s  plist {:.4}s  lift {:.4}s  print {:.4}s",
-            set.len(), t[0], t[1], t[2], t[3]
+            set.len(),
+            t[0],
+            t[1],
+            t[2],
+            t[3]
         );
     }
 }
