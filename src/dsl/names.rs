@@ -44,11 +44,34 @@ pub const RESERVED: &[&str] = &[
 
 /// Is `s` an identifier CPython accepts (and not a keyword)?
 pub fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    let Some(first) = chars.next() else {
+    is_identifier_reading(s, b'_')
+}
+
+/// Is `s` an identifier when every `sep` in it (an ASCII byte) reads as `_`? Lets callers
+/// test a spelling such as `id.replace('.', "_")` without building it.
+fn is_identifier_reading(s: &str, sep: u8) -> bool {
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else {
         return false;
     };
-    id_char(first, true) && chars.all(|c| id_char(c, false)) && !PY_KEYWORDS.contains(&s)
+    let ascii_id = |c: u8| c == b'_' || c == sep || c.is_ascii_alphanumeric();
+    // Nearly every name is ASCII: test bytes, and decode characters only when needed.
+    let chars_ok = if b.is_ascii() {
+        (first == b'_' || first == sep || first.is_ascii_alphabetic())
+            && b[1..].iter().all(|&c| ascii_id(c))
+    } else {
+        let mut chars = s.chars().map(|c| if c == sep as char { '_' } else { c });
+        chars.next().is_some_and(|c| id_char(c, true)) && chars.all(|c| id_char(c, false))
+    };
+    chars_ok && !PY_KEYWORDS.iter().any(|k| reads_as(s, sep, k))
+}
+
+/// Does `s`, with every `sep` read as `_`, spell `word`?
+fn reads_as(s: &str, sep: u8, word: &str) -> bool {
+    s.len() == word.len()
+        && s.bytes()
+            .zip(word.bytes())
+            .all(|(c, w)| w == if c == sep { b'_' } else { c })
 }
 
 /// May `c` stand in an identifier (`first`: at its start)? Python folds identifiers with
@@ -88,11 +111,16 @@ fn is_compatibility_char(c: char) -> bool {
 /// can be read back without a catalog: the identifier has no `_` of its own and every part
 /// is a Python identifier.
 pub fn action_function_name(id: &str) -> Option<String> {
-    if id.is_empty() || id.contains('_') || !id.contains('.') {
-        return None;
-    }
-    let name = id.replace('.', "_");
-    (is_identifier(&name) && !RESERVED.contains(&name.as_str())).then_some(name)
+    has_function_name(id).then(|| id.replace('.', "_"))
+}
+
+/// Whether [`action_function_name`] gives a name for `id` (without building it).
+pub fn has_function_name(id: &str) -> bool {
+    !id.is_empty()
+        && !id.contains('_')
+        && id.contains('.')
+        && is_identifier_reading(id, b'.')
+        && !RESERVED.iter().any(|r| reads_as(id, b'.', r))
 }
 
 /// The inverse of [`action_function_name`].
@@ -103,14 +131,16 @@ pub fn action_id_from_function(name: &str) -> String {
 /// The identifier a Shortcuts name reads as by default: spaces become `_`. Returns `None`
 /// when that spelling would not read back as the same name.
 pub fn spaced_identifier(display: &str) -> Option<String> {
-    if display.contains('_') || display.starts_with(' ') || display.ends_with(' ') {
-        return None;
-    }
-    if display.contains("  ") {
-        return None;
-    }
-    let id = display.replace(' ', "_");
-    is_identifier(&id).then_some(id)
+    is_spaced_identifier(display).then(|| display.replace(' ', "_"))
+}
+
+/// Whether [`spaced_identifier`] gives an identifier for `display` (without building it).
+pub fn is_spaced_identifier(display: &str) -> bool {
+    !display.contains('_')
+        && !display.starts_with(' ')
+        && !display.ends_with(' ')
+        && !display.contains("  ")
+        && is_identifier_reading(display, b' ')
 }
 
 /// A readable identifier for any name (not necessarily reversible): runs of characters
