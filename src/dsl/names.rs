@@ -63,7 +63,44 @@ fn is_identifier_reading(s: &str, sep: u8) -> bool {
         let mut chars = s.chars().map(|c| if c == sep as char { '_' } else { c });
         chars.next().is_some_and(|c| id_char(c, true)) && chars.all(|c| id_char(c, false))
     };
-    chars_ok && !PY_KEYWORDS.iter().any(|k| reads_as(s, sep, k))
+    chars_ok && !is_word_reading(s, sep, PY_KEYWORDS)
+}
+
+/// For each ASCII first byte, a bit per length of the keywords and DSL words that start
+/// with it. Most names are neither: this rules them out before any comparison.
+const WORD_SHAPES: [u32; 128] = {
+    let mut t = [0u32; 128];
+    let lists: [&[&str]; 2] = [PY_KEYWORDS, RESERVED];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            let w = lists[l][i].as_bytes();
+            assert!(!w.is_empty() && w.len() < 32 && w[0] < 128);
+            t[w[0] as usize] |= 1 << w.len();
+            i += 1;
+        }
+        l += 1;
+    }
+    t
+};
+
+/// Is `s`, with every `sep` read as `_`, one of `words` (keywords or DSL words)?
+fn is_word_reading(s: &str, sep: u8, words: &[&str]) -> bool {
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    let first = if first == sep { b'_' } else { first };
+    b.len() < 32
+        && first < 128
+        && WORD_SHAPES[first as usize] & (1 << b.len()) != 0
+        && words.iter().any(|w| reads_as(s, sep, w))
+}
+
+/// Is `s` a Python keyword or a word of the DSL (which no Shortcuts name prints as)?
+pub fn is_reserved_word(s: &str) -> bool {
+    is_word_reading(s, b'_', PY_KEYWORDS) || is_word_reading(s, b'_', RESERVED)
 }
 
 /// Does `s`, with every `sep` read as `_`, spell `word`?
@@ -120,7 +157,7 @@ pub fn has_function_name(id: &str) -> bool {
         && !id.contains('_')
         && id.contains('.')
         && is_identifier_reading(id, b'.')
-        && !RESERVED.iter().any(|r| reads_as(id, b'.', r))
+        && !is_word_reading(id, b'.', RESERVED)
 }
 
 /// The inverse of [`action_function_name`].
@@ -198,6 +235,24 @@ mod tests {
         assert!(!is_identifier("class"));
         assert!(!is_identifier("1abc"));
         assert!(!is_identifier("ﬁle"));
+    }
+
+    #[test]
+    fn reserved_words() {
+        for w in PY_KEYWORDS.iter().chain(RESERVED) {
+            assert!(is_reserved_word(w), "{w}");
+        }
+        for w in [
+            "Text",
+            "Tru",
+            "Falsey",
+            "input_",
+            "",
+            "__workflow",
+            "Repeat_Item",
+        ] {
+            assert!(!is_reserved_word(w), "{w}");
+        }
     }
 
     #[test]

@@ -113,7 +113,7 @@ impl<'a> Seen<'a> {
 
 /// Is `x` a keyword, a word of the DSL, or in `taken`?
 fn is_taken(taken: &FxHashSet<String>, x: &str) -> bool {
-    PY_KEYWORDS.contains(&x) || RESERVED.contains(&x) || taken.contains(x)
+    is_reserved_word(x) || taken.contains(x)
 }
 
 impl<'a> Names<'a> {
