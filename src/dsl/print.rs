@@ -1176,46 +1176,79 @@ fn escape_into(s: &mut String, t: &str, braces: bool) {
     let mut copied = 0; // text before this is written
     let mut i = 0;
     while i < b.len() {
-        if ESCAPE_CHECK[b[i] as usize] & mask == 0 {
-            i += 1;
-            continue;
-        }
-        let (esc, len) = match &b[i..] {
-            [b'\\', ..] => (Escape::Str("\\\\"), 1),
-            // Only a quote that could close the literal needs escaping.
-            [b'\''] | [b'\'', b'\'', ..] => (Escape::Str("\\'"), 1),
-            [b'{', ..] => (Escape::Str("{{"), 1),
-            [b'}', ..] => (Escape::Str("}}"), 1),
-            [b'\r', ..] => (Escape::Str("\\r"), 1),
-            [c @ (0..0x20 | 0x7f), ..] => (Escape::Byte(*c), 1),
-            // U+0080..U+009F
-            [0xC2, c @ 0x80..=0x9f, ..] => (Escape::Unit(*c as u32), 2),
-            // U+2028, U+2029
-            [0xE2, 0x80, c @ (0xA8 | 0xA9), ..] => (Escape::Unit(0x2000 | (*c as u32 & 0x3f)), 3),
-            [0xEF, 0xBB, 0xBF, ..] => (Escape::Unit(0xfeff), 3),
-            [0xEF, 0xBF, 0xBC, ..] => (Escape::Unit(0xfffc), 3),
-            // A quote inside the text, or another character with one of those lead bytes.
-            _ => {
-                i += 1;
+        // Plain ASCII text, most of it, goes eight bytes at a time.
+        if let Some(w) = b.get(i..i + 8) {
+            if !may_need_escape(u64::from_le_bytes(w.try_into().expect("8 bytes")), braces) {
+                i += 8;
                 continue;
             }
-        };
-        s.push_str(&t[copied..i]);
-        match esc {
-            Escape::Str(e) => s.push_str(e),
-            Escape::Byte(c) => {
-                s.push_str("\\x");
-                push_hex(s, c as u32, 2);
-            }
-            Escape::Unit(u) => {
-                s.push_str("\\u");
-                push_hex(s, u, 4);
-            }
         }
-        i += len;
-        copied = i;
+        let stop = (i + 8).min(b.len());
+        while i < stop {
+            let Some((esc, len)) = escape_at(&b[i..], mask) else {
+                i += 1;
+                continue;
+            };
+            s.push_str(&t[copied..i]);
+            match esc {
+                Escape::Str(e) => s.push_str(e),
+                Escape::Byte(c) => {
+                    s.push_str("\\x");
+                    push_hex(s, c as u32, 2);
+                }
+                Escape::Unit(u) => {
+                    s.push_str("\\u");
+                    push_hex(s, u, 4);
+                }
+            }
+            i += len;
+            copied = i;
+        }
     }
     s.push_str(&t[copied..]);
+}
+
+/// The escape of the character at the start of `b` (text from a character boundary), and
+/// its length in bytes; `None` when it stands as it is.
+fn escape_at(b: &[u8], mask: u8) -> Option<(Escape, usize)> {
+    if ESCAPE_CHECK[b[0] as usize] & mask == 0 {
+        return None;
+    }
+    Some(match b {
+        [b'\\', ..] => (Escape::Str("\\\\"), 1),
+        // Only a quote that could close the literal needs escaping.
+        [b'\''] | [b'\'', b'\'', ..] => (Escape::Str("\\'"), 1),
+        [b'{', ..] => (Escape::Str("{{"), 1),
+        [b'}', ..] => (Escape::Str("}}"), 1),
+        [b'\r', ..] => (Escape::Str("\\r"), 1),
+        [c @ (0..0x20 | 0x7f), ..] => (Escape::Byte(*c), 1),
+        // U+0080..U+009F
+        [0xC2, c @ 0x80..=0x9f, ..] => (Escape::Unit(*c as u32), 2),
+        // U+2028, U+2029
+        [0xE2, 0x80, c @ (0xA8 | 0xA9), ..] => (Escape::Unit(0x2000 | (*c as u32 & 0x3f)), 3),
+        [0xEF, 0xBB, 0xBF, ..] => (Escape::Unit(0xfeff), 3),
+        [0xEF, 0xBF, 0xBC, ..] => (Escape::Unit(0xfffc), 3),
+        // A quote inside the text, or another character with one of those lead bytes.
+        _ => return None,
+    })
+}
+
+/// Might one of the eight bytes of `w` need a look from `escape_at`? Never says no
+/// wrongly: it flags every non-ASCII byte, control byte (newlines too), `\`, `'`, DEL,
+/// and with `braces` `{` and `}`.
+fn may_need_escape(w: u64, braces: bool) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `v` below `n` (n <= 0x80), and a byte of `v` equal to `c`: the classic
+    // bit tricks, exact as yes/no answers.
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * n as u64) & !v & HIGH != 0;
+    let has = |c: u8| below(w ^ (ONES * c as u64), 1);
+    w & HIGH != 0
+        || below(w, 0x20)
+        || has(b'\\')
+        || has(b'\'')
+        || has(0x7f)
+        || (braces && (has(b'{') || has(b'}')))
 }
 
 /// The low `digits` hex digits of `v`, lower case.
@@ -1318,4 +1351,43 @@ fn bytes_lit(s: &mut String, d: &[u8], fs: bool) -> R {
     }
     s.push('\'');
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_test_misses_no_byte() {
+        for braces in [false, true] {
+            let mask = if braces { 3 } else { 1 };
+            for b in 0..=255u8 {
+                for at in 0..8 {
+                    let mut w = *b"abcdefgh";
+                    w[at] = b;
+                    let flagged = may_need_escape(u64::from_le_bytes(w), braces);
+                    let needed = b >= 0x80 || ESCAPE_CHECK[b as usize] & mask != 0;
+                    assert!(flagged || !needed, "byte {b:#x} at {at}");
+                    // Printable ASCII that stands as it is goes by whole words.
+                    if (0x20..0x7f).contains(&b) && !needed {
+                        assert!(!flagged, "byte {b:#x} at {at}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn escapes() {
+        let mut s = String::new();
+        escape_into(
+            &mut s,
+            "it's a 'quote'' \\ {x}\r\0\u{85}\u{2028}\u{feff}\u{fffc}é€ and more text'",
+            true,
+        );
+        assert_eq!(
+            s,
+            "it's a 'quote\\'' \\\\ {{x}}\\r\\x00\\u0085\\u2028\\ufeff\\ufffcé€ and more text\\'"
+        );
+    }
 }
