@@ -111,9 +111,44 @@ impl<'a> Seen<'a> {
     }
 }
 
-/// Is `x` a keyword, a word of the DSL, or in `taken`?
-fn is_taken(taken: &FxHashSet<String>, x: &str) -> bool {
-    is_reserved_word(x) || taken.contains(x)
+/// Identifiers given out so far (keywords and the DSL's words count as taken).
+#[derive(Default)]
+struct Taken {
+    idents: FxHashSet<String>,
+    /// The suffix `fresh` last gave each base it had to number. Every smaller one is
+    /// taken then, and nothing is ever freed: the next search for that base starts there
+    /// (a shortcut with hundreds of `Text` outputs would otherwise try every suffix again).
+    suffixes: FxHashMap<String, usize>,
+}
+
+impl Taken {
+    fn contains(&self, x: &str) -> bool {
+        is_reserved_word(x) || self.idents.contains(x)
+    }
+
+    fn insert(&mut self, ident: &str) {
+        self.idents.insert(ident.to_string());
+    }
+
+    /// `base`, or `base_N` with the smallest N >= 2 not taken.
+    fn fresh(&mut self, base: &str) -> String {
+        // Every `Repeat_Item_N` is a loop variable: a user's name like that needs another base.
+        let base = &if magic_loop_name(base).is_some() {
+            format!("{base}_var")
+        } else {
+            base.to_string()
+        };
+        if !self.contains(base) {
+            return base.to_string();
+        }
+        let start = self.suffixes.get(base.as_str()).copied().unwrap_or(2);
+        let (i, name) = (start..)
+            .map(|i| (i, format!("{base}_{i}")))
+            .find(|(_, c)| !self.contains(c))
+            .expect("an unused suffix exists");
+        self.suffixes.insert(base.clone(), i);
+        name
+    }
 }
 
 impl<'a> Names<'a> {
@@ -149,23 +184,22 @@ impl<'a> Names<'a> {
             size_hint: 256 + 48 * seen.items,
             ..Names::default()
         };
-        // Keywords and the DSL's words are taken too (see `is_taken`).
-        let mut taken: FxHashSet<String> = FxHashSet::default();
+        let mut taken = Taken::default();
         // Named variables keep their own names where Python allows.
         for (i, &name) in seen.var_order.iter().enumerate() {
             let magic = magic_ident(name);
             let never_set = !seen.set_names.contains(name);
             let (ident, declare_name) = match &magic {
-                Some(m) if !is_taken(&taken, m) => (m.clone(), false),
+                Some(m) if !taken.contains(m) => (m.clone(), false),
                 _ if is_identifier(name)
-                    && !is_taken(&taken, name)
+                    && !taken.contains(name)
                     && magic_loop_name(name).is_none() =>
                 {
                     (name.to_string(), false)
                 }
-                _ => (fresh(&sanitize(name), &taken), true),
+                _ => (taken.fresh(&sanitize(name)), true),
             };
-            taken.insert(ident.clone());
+            taken.insert(&ident);
             let uuid = most_common(&seen.var_uuid_seen[i]).and_then(|u| u.map(|u| n.var_uuids[u]));
             n.vars.insert(
                 name,
@@ -179,19 +213,16 @@ impl<'a> Names<'a> {
         }
         n.var_order = std::mem::take(&mut seen.var_order);
         // Action outputs that something uses, named after what references call them.
-        let bind = |uuid: &'a str,
-                    fallback: &str,
-                    n: &mut Names<'a>,
-                    taken: &mut FxHashSet<String>| {
+        let bind = |uuid: &'a str, fallback: &str, n: &mut Names<'a>, taken: &mut Taken| {
             if n.outputs.contains_key(uuid) {
                 return;
             }
             let display = seen.ref_names.get(uuid).copied().flatten();
             let (ident, annotate) = match display.and_then(spaced_identifier) {
-                Some(id) if !is_taken(taken, &id) && magic_loop_name(&id).is_none() => (id, false),
-                _ => (fresh(&sanitize(display.unwrap_or(fallback)), taken), true),
+                Some(id) if !taken.contains(&id) && magic_loop_name(&id).is_none() => (id, false),
+                _ => (taken.fresh(&sanitize(display.unwrap_or(fallback))), true),
             };
-            taken.insert(ident.clone());
+            taken.insert(&ident);
             n.outputs.insert(
                 uuid,
                 Binding {
@@ -250,22 +281,6 @@ fn most_common<T: PartialEq + Copy>(v: &[T]) -> Option<T> {
         }
     }
     best.map(|(x, _)| x)
-}
-
-fn fresh(base: &str, taken: &FxHashSet<String>) -> String {
-    // Every `Repeat_Item_N` is a loop variable: a user's name like that needs another base.
-    let base = &if magic_loop_name(base).is_some() {
-        format!("{base}_var")
-    } else {
-        base.to_string()
-    };
-    if !is_taken(taken, base) {
-        return base.to_string();
-    }
-    (2..)
-        .map(|i| format!("{base}_{i}"))
-        .find(|c| !is_taken(taken, c))
-        .expect("an unused suffix exists")
 }
 
 // ---------------------------------------------------------------------------------------
