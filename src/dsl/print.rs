@@ -9,6 +9,7 @@ use super::names::*;
 use crate::ir::walk::{walk_stmts, walk_value, Item};
 use crate::ir::*;
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::fmt::Write;
 
@@ -29,15 +30,15 @@ pub fn print(wf: &Workflow) -> String {
 
 /// What a name in the program stands for.
 struct Binding<'a> {
-    ident: String,
+    ident: Cow<'a, str>,
     /// The `OutputName` references carry (`None`: they carry none).
     display: Option<&'a str>,
     /// The display name cannot be read back from the identifier.
     annotate: bool,
 }
 
-struct VarName {
-    ident: String,
+struct VarName<'a> {
+    ident: Cow<'a, str>,
     declare_name: bool,
     /// Needs a `variable(...)` line: a spelled-out name, a uuid, or no statement sets it.
     declare: bool,
@@ -52,7 +53,7 @@ struct Names<'a> {
     outputs: FxHashMap<&'a str, Binding<'a>>,
     /// Referenced uuids that no action defines, in order of first use.
     dangling: Vec<&'a str>,
-    vars: FxHashMap<&'a str, VarName>,
+    vars: FxHashMap<&'a str, VarName<'a>>,
     var_order: Vec<&'a str>,
     var_uuids: FxHashMap<&'a str, usize>,
     raw_refs: FxHashSet<&'a str>,
@@ -111,43 +112,53 @@ impl<'a> Seen<'a> {
     }
 }
 
-/// Identifiers given out so far (keywords and the DSL's words count as taken).
+/// Identifiers given out so far (keywords and the DSL's words count as taken). Most are
+/// names from the IR, borrowed.
 #[derive(Default)]
-struct Taken {
-    idents: FxHashSet<String>,
+struct Taken<'a> {
+    idents: FxHashSet<Cow<'a, str>>,
     /// The suffix `fresh` last gave each base it had to number. Every smaller one is
     /// taken then, and nothing is ever freed: the next search for that base starts there
     /// (a shortcut with hundreds of `Text` outputs would otherwise try every suffix again).
     suffixes: FxHashMap<String, usize>,
 }
 
-impl Taken {
+impl<'a> Taken<'a> {
     fn contains(&self, x: &str) -> bool {
         is_reserved_word(x) || self.idents.contains(x)
     }
 
-    fn insert(&mut self, ident: &str) {
-        self.idents.insert(ident.to_string());
+    fn insert(&mut self, ident: Cow<'a, str>) {
+        self.idents.insert(ident);
     }
 
     /// `base`, or `base_N` with the smallest N >= 2 not taken.
-    fn fresh(&mut self, base: &str) -> String {
+    fn fresh(&mut self, mut base: String) -> String {
         // Every `Repeat_Item_N` is a loop variable: a user's name like that needs another base.
-        let base = &if magic_loop_name(base).is_some() {
-            format!("{base}_var")
-        } else {
-            base.to_string()
-        };
-        if !self.contains(base) {
-            return base.to_string();
+        if magic_loop_name(&base).is_some() {
+            base.push_str("_var");
         }
-        let start = self.suffixes.get(base.as_str()).copied().unwrap_or(2);
+        if !self.contains(&base) {
+            return base;
+        }
+        let start = self.suffixes.get(&base).copied().unwrap_or(2);
         let (i, name) = (start..)
             .map(|i| (i, format!("{base}_{i}")))
             .find(|(_, c)| !self.contains(c))
             .expect("an unused suffix exists");
-        self.suffixes.insert(base.clone(), i);
+        self.suffixes.insert(base, i);
         name
+    }
+}
+
+/// [`spaced_identifier`], borrowing the name when it has no space to replace.
+fn spaced_ident(display: &str) -> Option<Cow<'_, str>> {
+    if !is_spaced_identifier(display) {
+        None
+    } else if display.contains(' ') {
+        Some(Cow::Owned(display.replace(' ', "_")))
+    } else {
+        Some(Cow::Borrowed(display))
     }
 }
 
@@ -177,29 +188,35 @@ impl<'a> Names<'a> {
             });
         }
 
+        let (n_vars, n_outputs) = (seen.var_order.len(), seen.ref_names.len());
         let mut n = Names {
             var_uuids: std::mem::take(&mut seen.var_uuids),
             raw_refs: std::mem::take(&mut seen.raw_refs),
+            vars: FxHashMap::with_capacity_and_hasher(n_vars, Default::default()),
+            outputs: FxHashMap::with_capacity_and_hasher(n_outputs, Default::default()),
             // Measured on the corpus: about 40 bytes of text per walk item.
             size_hint: 256 + 48 * seen.items,
             ..Names::default()
         };
-        let mut taken = Taken::default();
+        let mut taken = Taken {
+            idents: FxHashSet::with_capacity_and_hasher(n_vars + n_outputs, Default::default()),
+            ..Taken::default()
+        };
         // Named variables keep their own names where Python allows.
         for (i, &name) in seen.var_order.iter().enumerate() {
             let magic = magic_ident(name);
             let never_set = !seen.set_names.contains(name);
             let (ident, declare_name) = match &magic {
-                Some(m) if !taken.contains(m) => (m.clone(), false),
+                Some(m) if !taken.contains(m) => (Cow::Owned(m.clone()), false),
                 _ if is_identifier(name)
                     && !taken.contains(name)
                     && magic_loop_name(name).is_none() =>
                 {
-                    (name.to_string(), false)
+                    (Cow::Borrowed(name), false)
                 }
-                _ => (taken.fresh(&sanitize(name)), true),
+                _ => (Cow::Owned(taken.fresh(sanitize(name))), true),
             };
-            taken.insert(&ident);
+            taken.insert(ident.clone());
             let uuid = most_common(&seen.var_uuid_seen[i]).and_then(|u| u.map(|u| n.var_uuids[u]));
             n.vars.insert(
                 name,
@@ -213,29 +230,33 @@ impl<'a> Names<'a> {
         }
         n.var_order = std::mem::take(&mut seen.var_order);
         // Action outputs that something uses, named after what references call them.
-        let bind = |uuid: &'a str, fallback: &str, n: &mut Names<'a>, taken: &mut Taken| {
-            if n.outputs.contains_key(uuid) {
+        // `display` is what references call the output.
+        let bind = |uuid: &'a str,
+                    display: Option<&'a str>,
+                    fallback: &str,
+                    n: &mut Names<'a>,
+                    taken: &mut Taken<'a>| {
+            let Entry::Vacant(e) = n.outputs.entry(uuid) else {
                 return;
-            }
-            let display = seen.ref_names.get(uuid).copied().flatten();
-            let (ident, annotate) = match display.and_then(spaced_identifier) {
-                Some(id) if !taken.contains(&id) && magic_loop_name(&id).is_none() => (id, false),
-                _ => (taken.fresh(&sanitize(display.unwrap_or(fallback))), true),
             };
-            taken.insert(&ident);
-            n.outputs.insert(
-                uuid,
-                Binding {
-                    ident,
-                    display,
-                    annotate,
-                },
-            );
+            let (ident, annotate) = match display.and_then(spaced_ident) {
+                Some(id) if !taken.contains(&id) && magic_loop_name(&id).is_none() => (id, false),
+                _ => {
+                    let base = sanitize(display.unwrap_or(fallback));
+                    (Cow::Owned(taken.fresh(base)), true)
+                }
+            };
+            taken.insert(ident.clone());
+            e.insert(Binding {
+                ident,
+                display,
+                annotate,
+            });
         };
         for &(uuid, id) in &seen.defined {
-            if seen.ref_names.contains_key(uuid) {
+            if let Some(&display) = seen.ref_names.get(uuid) {
                 let tail = id.rsplit('.').next().unwrap_or("output");
-                bind(uuid, tail, &mut n, &mut taken);
+                bind(uuid, display, tail, &mut n, &mut taken);
             }
         }
         if n.outputs.len() < seen.ref_order.len() {
@@ -243,7 +264,8 @@ impl<'a> Names<'a> {
             for &uuid in &seen.ref_order {
                 if !defined.contains(uuid) {
                     n.dangling.push(uuid);
-                    bind(uuid, "missing_output", &mut n, &mut taken);
+                    let display = seen.ref_names[uuid];
+                    bind(uuid, display, "missing_output", &mut n, &mut taken);
                 }
             }
         }
