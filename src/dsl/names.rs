@@ -47,24 +47,48 @@ pub fn is_identifier(s: &str) -> bool {
     is_identifier_reading(s, b'_')
 }
 
-/// Is `s` an identifier when every `sep` in it (an ASCII byte) reads as `_`? Lets callers
-/// test a spelling such as `id.replace('.', "_")` without building it.
+/// Is `s` an identifier when every `sep` in it (`_`, `.` or ` `) reads as `_`? Lets
+/// callers test a spelling such as `id.replace('.', "_")` without building it.
 fn is_identifier_reading(s: &str, sep: u8) -> bool {
     let b = s.as_bytes();
     let Some(&first) = b.first() else {
         return false;
     };
-    let ascii_id = |c: u8| c == b'_' || c == sep || c.is_ascii_alphanumeric();
-    // Nearly every name is ASCII: test bytes, and decode characters only when needed.
-    let chars_ok = if b.is_ascii() {
-        (first == b'_' || first == sep || first.is_ascii_alphabetic())
-            && b[1..].iter().all(|&c| ascii_id(c))
-    } else {
-        let mut chars = s.chars().map(|c| if c == sep as char { '_' } else { c });
-        chars.next().is_some_and(|c| id_char(c, true)) && chars.all(|c| id_char(c, false))
-    };
+    let mask = ID_BYTE
+        | match sep {
+            b'.' => DOT_BYTE,
+            b' ' => SPACE_BYTE,
+            _ => 0,
+        };
+    debug_assert!(matches!(sep, b'_' | b'.' | b' '));
+    // Nearly every name is ASCII: one table lookup a byte. Characters are decoded only
+    // when the text has others.
+    let chars_ok = (!first.is_ascii_digit() && b.iter().all(|&c| ID_BYTES[c as usize] & mask != 0))
+        || (!b.is_ascii() && {
+            let mut chars = s.chars().map(|c| if c == sep as char { '_' } else { c });
+            chars.next().is_some_and(|c| id_char(c, true)) && chars.all(|c| id_char(c, false))
+        });
     chars_ok && !is_word_reading(s, sep, PY_KEYWORDS)
 }
+
+/// Classes of bytes for [`is_identifier_reading`]: ASCII identifier characters, and the
+/// separators that may read as `_`.
+const ID_BYTE: u8 = 1;
+const DOT_BYTE: u8 = 2;
+const SPACE_BYTE: u8 = 4;
+const ID_BYTES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 128 {
+        if (c as u8).is_ascii_alphanumeric() || c as u8 == b'_' {
+            t[c] = ID_BYTE;
+        }
+        c += 1;
+    }
+    t[b'.' as usize] = DOT_BYTE;
+    t[b' ' as usize] = SPACE_BYTE;
+    t
+};
 
 /// For each ASCII first byte, a bit per length of the keywords and DSL words that start
 /// with it. Most names are neither: this rules them out before any comparison.
