@@ -54,16 +54,17 @@ fn is_identifier_reading(s: &str, sep: u8) -> bool {
     let Some(&first) = b.first() else {
         return false;
     };
-    let mask = ID_BYTE
+    let allowed = LETTER_DIGIT
+        | UNDERSCORE
         | match sep {
-            b'.' => DOT_BYTE,
-            b' ' => SPACE_BYTE,
+            b'.' => DOT,
+            b' ' => SPACE,
             _ => 0,
         };
     debug_assert!(matches!(sep, b'_' | b'.' | b' '));
-    // Nearly every name is ASCII: one table lookup a byte. Characters are decoded only
-    // when the text has others.
-    let chars_ok = (!first.is_ascii_digit() && b.iter().all(|&c| ID_BYTES[c as usize] & mask != 0))
+    // Nearly every name is ASCII: the classes of its bytes decide. Characters are decoded
+    // only when the text has others.
+    let chars_ok = (!first.is_ascii_digit() && byte_classes(b) & !allowed == 0)
         || (!b.is_ascii() && {
             let mut chars = s.chars().map(|c| if c == sep as char { '_' } else { c });
             chars.next().is_some_and(|c| id_char(c, true)) && chars.all(|c| id_char(c, false))
@@ -71,24 +72,32 @@ fn is_identifier_reading(s: &str, sep: u8) -> bool {
     chars_ok && !is_word_reading(s, sep, PY_KEYWORDS)
 }
 
-/// Classes of bytes for [`is_identifier_reading`]: ASCII identifier characters, and the
-/// separators that may read as `_`.
-const ID_BYTE: u8 = 1;
-const DOT_BYTE: u8 = 2;
-const SPACE_BYTE: u8 = 4;
-const ID_BYTES: [u8; 256] = {
-    let mut t = [0u8; 256];
+/// Classes of bytes: ASCII letters and digits, `_`, the separators that may read as `_`,
+/// and every other byte (non-ASCII ones too).
+const LETTER_DIGIT: u8 = 1;
+const UNDERSCORE: u8 = 2;
+const DOT: u8 = 4;
+const SPACE: u8 = 8;
+const OTHER: u8 = 16;
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
     let mut c = 0;
     while c < 128 {
-        if (c as u8).is_ascii_alphanumeric() || c as u8 == b'_' {
-            t[c] = ID_BYTE;
+        if (c as u8).is_ascii_alphanumeric() {
+            t[c] = LETTER_DIGIT;
         }
         c += 1;
     }
-    t[b'.' as usize] = DOT_BYTE;
-    t[b' ' as usize] = SPACE_BYTE;
+    t[b'_' as usize] = UNDERSCORE;
+    t[b'.' as usize] = DOT;
+    t[b' ' as usize] = SPACE;
     t
 };
+
+/// The classes of all bytes of `b`, together (one lookup a byte, no branch).
+fn byte_classes(b: &[u8]) -> u8 {
+    b.iter().fold(0, |k, &c| k | BYTE_CLASS[c as usize])
+}
 
 /// For each ASCII first byte, a bit per length of the keywords and DSL words that start
 /// with it. Most names are neither: this rules them out before any comparison.
@@ -177,6 +186,14 @@ pub fn action_function_name(id: &str) -> Option<String> {
 
 /// Whether [`action_function_name`] gives a name for `id` (without building it).
 pub fn has_function_name(id: &str) -> bool {
+    // Nearly every identifier is ASCII letters, digits and dots: their classes decide.
+    let classes = byte_classes(id.as_bytes());
+    if classes & !(LETTER_DIGIT | DOT) == 0 {
+        return classes & DOT != 0
+            && !id.as_bytes()[0].is_ascii_digit()
+            && !is_word_reading(id, b'.', PY_KEYWORDS)
+            && !is_word_reading(id, b'.', RESERVED);
+    }
     !id.is_empty()
         && !id.contains('_')
         && id.contains('.')
