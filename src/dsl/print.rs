@@ -634,9 +634,16 @@ impl Printer<'_, '_> {
         }
         // `action('id', ...)` has an argument before the keywords.
         let mut sep = if has_function_name(&a.id) {
-            // The spelling of `action_function_name`, written in place (one character
-            // at a time: splitting at each `.` costs more for these short names).
-            s.extend(a.id.chars().map(|c| if c == '.' { '_' } else { c }));
+            // The spelling of `action_function_name`, written in place.
+            let mut start = 0;
+            for (i, c) in a.id.bytes().enumerate() {
+                if c == b'.' {
+                    s.push_str(&a.id[start..i]);
+                    s.push('_');
+                    start = i + 1;
+                }
+            }
+            s.push_str(&a.id[start..]);
             s.push('(');
             false
         } else {
@@ -1210,8 +1217,8 @@ fn escape_into(s: &mut String, t: &str, braces: bool) {
     let mut i = 0;
     while i < b.len() {
         // Plain ASCII text, most of it, goes eight bytes at a time.
-        if let Some(w) = b.get(i..i + 8) {
-            if !may_need_escape(u64::from_le_bytes(w.try_into().expect("8 bytes")), braces) {
+        if let Some(w) = b[i..].first_chunk::<8>() {
+            if !may_need_escape(u64::from_le_bytes(*w), braces) {
                 i += 8;
                 continue;
             }
@@ -1272,16 +1279,18 @@ fn escape_at(b: &[u8], mask: u8) -> Option<(Escape, usize)> {
 fn may_need_escape(w: u64, braces: bool) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte of `v` below `n` (n <= 0x80), and a byte of `v` equal to `c`: the classic
-    // bit tricks, exact as yes/no answers.
-    let below = |v: u64, n: u8| v.wrapping_sub(ONES * n as u64) & !v & HIGH != 0;
-    let has = |c: u8| below(w ^ (ONES * c as u64), 1);
-    w & HIGH != 0
-        || below(w, 0x20)
-        || has(b'\\')
-        || has(b'\'')
-        || has(0x7f)
-        || (braces && (has(b'{') || has(b'}')))
+    // The classic bit tricks: `v - n * ONES & !v` sets the high bit of the lowest byte of
+    // `v` below `n` (n <= 0x80) when there is one, and may set it in higher bytes too, but
+    // never when no byte is below `n`. Its terms are combined without branches.
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * n as u64) & !v;
+    let equal = |c: u8| below(w ^ (ONES * c as u64), 1);
+    // Non-ASCII bytes have the high bit; DEL gets it from the `+ 1` (a carry out of 0xFF
+    // only comes with a byte flagged already).
+    let mut flags = w | w.wrapping_add(ONES) | below(w, 0x20) | equal(b'\\') | equal(b'\'');
+    if braces {
+        flags |= equal(b'{') | equal(b'}');
+    }
+    flags & HIGH != 0
 }
 
 /// The low `digits` hex digits of `v`, lower case.
@@ -1406,6 +1415,21 @@ mod tests {
                     // Printable ASCII that stands as it is goes by whole words.
                     if (0x20..0x7f).contains(&b) && !needed {
                         assert!(!flagged, "byte {b:#x} at {at}");
+                    }
+                }
+            }
+            // Two bytes: a byte flagged rightly must not hide another.
+            for a in 0..=255u8 {
+                for b in 0..=255u8 {
+                    for (i, j) in [(0, 1), (0, 7), (3, 4), (6, 7), (2, 5)] {
+                        let mut w = *b"abcdefgh";
+                        w[i] = a;
+                        w[j] = b;
+                        let needed = [a, b]
+                            .iter()
+                            .any(|&c| c >= 0x80 || ESCAPE_CHECK[c as usize] & mask != 0);
+                        let flagged = may_need_escape(u64::from_le_bytes(w), braces);
+                        assert!(flagged || !needed, "bytes {a:#x} {b:#x} at {i} {j}");
                     }
                 }
             }
