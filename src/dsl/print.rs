@@ -558,9 +558,7 @@ impl Printer<'_, '_> {
                 self.loop_suffix(s);
                 s.push_str(" in range(");
                 match count {
-                    Some(Value::Int(n)) => {
-                        let _ = write!(s, "{n}");
-                    }
+                    Some(Value::Int(n)) => int(s, *n),
                     Some(v) => {
                         s.push_str("int(");
                         self.value(s, v, false).expect("outside f-strings");
@@ -822,9 +820,7 @@ impl Printer<'_, '_> {
                     py_str(s, t);
                 }
             }
-            Value::Int(i) => {
-                let _ = write!(s, "{i}");
-            }
+            Value::Int(i) => int(s, *i),
             Value::Real(r) => real(s, *r),
             Value::Bool(b) => s.push_str(if *b { "True" } else { "False" }),
             Value::Date(d) => {
@@ -1153,6 +1149,11 @@ fn number_literal(t: &Text) -> Option<&str> {
         }
     }
     None
+}
+
+/// An integer as `Display` writes it, without the formatting machinery.
+fn int(s: &mut String, i: i128) {
+    s.push_str(itoa::Buffer::new().format(i));
 }
 
 fn real(s: &mut String, r: f64) {
