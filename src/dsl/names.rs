@@ -217,14 +217,15 @@ pub fn is_spaced_identifier(display: &str) -> bool {
     !display.contains('_')
         && !display.starts_with(' ')
         && !display.ends_with(' ')
-        && !display.contains("  ")
+        // (A byte test: searching for a two-byte string sets up more than it saves.)
+        && !display.as_bytes().windows(2).any(|w| w == b"  ")
         && is_identifier_reading(display, b' ')
 }
 
 /// A readable identifier for any name (not necessarily reversible): runs of characters
 /// Python refuses become one `_`.
 pub fn sanitize(display: &str) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(display.len() + 2);
     for c in display.chars() {
         if id_char(c, out.is_empty()) {
             out.push(c);
@@ -235,14 +236,14 @@ pub fn sanitize(display: &str) -> String {
             out.push('_');
         }
     }
-    let out = out.trim_end_matches('_');
+    out.truncate(out.trim_end_matches('_').len());
     if out.is_empty() {
         return "value".into();
     }
-    if PY_KEYWORDS.contains(&out) {
-        return format!("{out}_");
+    if is_word_reading(&out, b'_', PY_KEYWORDS) {
+        out.push('_');
     }
-    out.to_string()
+    out
 }
 
 /// Is this identifier one of the magic loop variables (`Repeat_Item`, `Repeat_Index_2`)?

@@ -141,11 +141,17 @@ impl<'a> Taken<'a> {
         if !self.contains(&base) {
             return base;
         }
-        let start = self.suffixes.get(&base).copied().unwrap_or(2);
-        let (i, name) = (start..)
-            .map(|i| (i, format!("{base}_{i}")))
-            .find(|(_, c)| !self.contains(c))
-            .expect("an unused suffix exists");
+        let mut i = self.suffixes.get(&base).copied().unwrap_or(2);
+        let mut name = base.clone() + "_";
+        let stem = name.len();
+        loop {
+            name.push_str(itoa::Buffer::new().format(i));
+            if !self.contains(&name) {
+                break;
+            }
+            name.truncate(stem);
+            i += 1;
+        }
         self.suffixes.insert(base, i);
         name
     }
@@ -194,8 +200,9 @@ impl<'a> Names<'a> {
             raw_refs: std::mem::take(&mut seen.raw_refs),
             vars: FxHashMap::with_capacity_and_hasher(n_vars, Default::default()),
             outputs: FxHashMap::with_capacity_and_hasher(n_outputs, Default::default()),
-            // On the corpus the text is about 150 bytes per walk item (median), often more.
-            size_hint: 256 + 128 * seen.items,
+            // On the corpus the text is about 150 bytes per walk item (median), often much
+            // more: growing the output (copying it) costs more than some room to spare.
+            size_hint: 256 + 256 * seen.items,
             ..Names::default()
         };
         let mut taken = Taken {
