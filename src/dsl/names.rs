@@ -44,11 +44,104 @@ pub const RESERVED: &[&str] = &[
 
 /// Is `s` an identifier CPython accepts (and not a keyword)?
 pub fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    let Some(first) = chars.next() else {
+    is_identifier_reading(s, b'_')
+}
+
+/// Is `s` an identifier when every `sep` in it (`_`, `.` or ` `) reads as `_`? Lets
+/// callers test a spelling such as `id.replace('.', "_")` without building it.
+fn is_identifier_reading(s: &str, sep: u8) -> bool {
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else {
         return false;
     };
-    id_char(first, true) && chars.all(|c| id_char(c, false)) && !PY_KEYWORDS.contains(&s)
+    let allowed = LETTER_DIGIT
+        | UNDERSCORE
+        | match sep {
+            b'.' => DOT,
+            b' ' => SPACE,
+            _ => 0,
+        };
+    debug_assert!(matches!(sep, b'_' | b'.' | b' '));
+    // Nearly every name is ASCII: the classes of its bytes decide. Characters are decoded
+    // only when the text has others.
+    let chars_ok = (!first.is_ascii_digit() && byte_classes(b) & !allowed == 0)
+        || (!b.is_ascii() && {
+            let mut chars = s.chars().map(|c| if c == sep as char { '_' } else { c });
+            chars.next().is_some_and(|c| id_char(c, true)) && chars.all(|c| id_char(c, false))
+        });
+    chars_ok && !is_word_reading(s, sep, PY_KEYWORDS)
+}
+
+/// Classes of bytes: ASCII letters and digits, `_`, the separators that may read as `_`,
+/// and every other byte (non-ASCII ones too).
+const LETTER_DIGIT: u8 = 1;
+const UNDERSCORE: u8 = 2;
+const DOT: u8 = 4;
+const SPACE: u8 = 8;
+const OTHER: u8 = 16;
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut c = 0;
+    while c < 128 {
+        if (c as u8).is_ascii_alphanumeric() {
+            t[c] = LETTER_DIGIT;
+        }
+        c += 1;
+    }
+    t[b'_' as usize] = UNDERSCORE;
+    t[b'.' as usize] = DOT;
+    t[b' ' as usize] = SPACE;
+    t
+};
+
+/// The classes of all bytes of `b`, together (one lookup a byte, no branch).
+fn byte_classes(b: &[u8]) -> u8 {
+    b.iter().fold(0, |k, &c| k | BYTE_CLASS[c as usize])
+}
+
+/// For each ASCII first byte, a bit per length of the keywords and DSL words that start
+/// with it. Most names are neither: this rules them out before any comparison.
+const WORD_SHAPES: [u32; 128] = {
+    let mut t = [0u32; 128];
+    let lists: [&[&str]; 2] = [PY_KEYWORDS, RESERVED];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            let w = lists[l][i].as_bytes();
+            assert!(!w.is_empty() && w.len() < 32 && w[0] < 128);
+            t[w[0] as usize] |= 1 << w.len();
+            i += 1;
+        }
+        l += 1;
+    }
+    t
+};
+
+/// Is `s`, with every `sep` read as `_`, one of `words` (keywords or DSL words)?
+fn is_word_reading(s: &str, sep: u8, words: &[&str]) -> bool {
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    let first = if first == sep { b'_' } else { first };
+    b.len() < 32
+        && first < 128
+        && WORD_SHAPES[first as usize] & (1 << b.len()) != 0
+        && words.iter().any(|w| reads_as(s, sep, w))
+}
+
+/// Is `s` a Python keyword or a word of the DSL (which no Shortcuts name prints as)?
+pub fn is_reserved_word(s: &str) -> bool {
+    is_word_reading(s, b'_', PY_KEYWORDS) || is_word_reading(s, b'_', RESERVED)
+}
+
+/// Does `s`, with every `sep` read as `_`, spell `word`?
+fn reads_as(s: &str, sep: u8, word: &str) -> bool {
+    s.len() == word.len()
+        && s.bytes()
+            .zip(word.bytes())
+            .all(|(c, w)| w == if c == sep { b'_' } else { c })
 }
 
 /// May `c` stand in an identifier (`first`: at its start)? Python folds identifiers with
@@ -88,11 +181,24 @@ fn is_compatibility_char(c: char) -> bool {
 /// can be read back without a catalog: the identifier has no `_` of its own and every part
 /// is a Python identifier.
 pub fn action_function_name(id: &str) -> Option<String> {
-    if id.is_empty() || id.contains('_') || !id.contains('.') {
-        return None;
+    has_function_name(id).then(|| id.replace('.', "_"))
+}
+
+/// Whether [`action_function_name`] gives a name for `id` (without building it).
+pub fn has_function_name(id: &str) -> bool {
+    // Nearly every identifier is ASCII letters, digits and dots: their classes decide.
+    let classes = byte_classes(id.as_bytes());
+    if classes & !(LETTER_DIGIT | DOT) == 0 {
+        return classes & DOT != 0
+            && !id.as_bytes()[0].is_ascii_digit()
+            && !is_word_reading(id, b'.', PY_KEYWORDS)
+            && !is_word_reading(id, b'.', RESERVED);
     }
-    let name = id.replace('.', "_");
-    (is_identifier(&name) && !RESERVED.contains(&name.as_str())).then_some(name)
+    !id.is_empty()
+        && !id.contains('_')
+        && id.contains('.')
+        && is_identifier_reading(id, b'.')
+        && !is_word_reading(id, b'.', RESERVED)
 }
 
 /// The inverse of [`action_function_name`].
@@ -103,20 +209,23 @@ pub fn action_id_from_function(name: &str) -> String {
 /// The identifier a Shortcuts name reads as by default: spaces become `_`. Returns `None`
 /// when that spelling would not read back as the same name.
 pub fn spaced_identifier(display: &str) -> Option<String> {
-    if display.contains('_') || display.starts_with(' ') || display.ends_with(' ') {
-        return None;
-    }
-    if display.contains("  ") {
-        return None;
-    }
-    let id = display.replace(' ', "_");
-    is_identifier(&id).then_some(id)
+    is_spaced_identifier(display).then(|| display.replace(' ', "_"))
+}
+
+/// Whether [`spaced_identifier`] gives an identifier for `display` (without building it).
+pub fn is_spaced_identifier(display: &str) -> bool {
+    !display.contains('_')
+        && !display.starts_with(' ')
+        && !display.ends_with(' ')
+        // (A byte test: searching for a two-byte string sets up more than it saves.)
+        && !display.as_bytes().windows(2).any(|w| w == b"  ")
+        && is_identifier_reading(display, b' ')
 }
 
 /// A readable identifier for any name (not necessarily reversible): runs of characters
 /// Python refuses become one `_`.
 pub fn sanitize(display: &str) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(display.len() + 2);
     for c in display.chars() {
         if id_char(c, out.is_empty()) {
             out.push(c);
@@ -127,14 +236,14 @@ pub fn sanitize(display: &str) -> String {
             out.push('_');
         }
     }
-    let out = out.trim_end_matches('_');
+    out.truncate(out.trim_end_matches('_').len());
     if out.is_empty() {
         return "value".into();
     }
-    if PY_KEYWORDS.contains(&out) {
-        return format!("{out}_");
+    if is_word_reading(&out, b'_', PY_KEYWORDS) {
+        out.push('_');
     }
-    out.to_string()
+    out
 }
 
 /// Is this identifier one of the magic loop variables (`Repeat_Item`, `Repeat_Index_2`)?
@@ -168,6 +277,24 @@ mod tests {
         assert!(!is_identifier("class"));
         assert!(!is_identifier("1abc"));
         assert!(!is_identifier("ﬁle"));
+    }
+
+    #[test]
+    fn reserved_words() {
+        for w in PY_KEYWORDS.iter().chain(RESERVED) {
+            assert!(is_reserved_word(w), "{w}");
+        }
+        for w in [
+            "Text",
+            "Tru",
+            "Falsey",
+            "input_",
+            "",
+            "__workflow",
+            "Repeat_Item",
+        ] {
+            assert!(!is_reserved_word(w), "{w}");
+        }
     }
 
     #[test]

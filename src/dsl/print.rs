@@ -1,10 +1,16 @@
 //! IR → DSL text. See `docs/DSL.md` for the forms; every choice here has a reading in the
 //! parser, so that printing loses nothing.
+//!
+//! Printing is on the conversion's hot path: everything is written straight into one
+//! output `String` (no line or argument list is built apart and copied), and names are
+//! looked up with `&str` keys borrowed from the IR in Fx-hashed maps.
 
 use super::names::*;
 use crate::ir::walk::{walk_stmts, walk_value, Item};
 use crate::ir::*;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::fmt::Write;
 
 const INDENT: &str = "    ";
@@ -12,27 +18,27 @@ const INDENT: &str = "    ";
 /// Prints a workflow as DSL text (always valid Python).
 pub fn print(wf: &Workflow) -> String {
     let names = Names::build(wf);
+    let mut out = String::with_capacity(names.size_hint);
     let mut p = Printer {
         names: &names,
-        out: String::new(),
         loop_depth: 0,
     };
-    p.header(wf);
-    p.block(&wf.body, 0);
-    p.out
+    p.header(&mut out, wf);
+    p.block(&mut out, &wf.body, 0);
+    out
 }
 
 /// What a name in the program stands for.
-struct Binding {
-    ident: String,
+struct Binding<'a> {
+    ident: Cow<'a, str>,
     /// The `OutputName` references carry (`None`: they carry none).
-    display: Option<String>,
+    display: Option<&'a str>,
     /// The display name cannot be read back from the identifier.
     annotate: bool,
 }
 
-struct VarName {
-    ident: String,
+struct VarName<'a> {
+    ident: Cow<'a, str>,
     declare_name: bool,
     /// Needs a `variable(...)` line: a spelled-out name, a uuid, or no statement sets it.
     declare: bool,
@@ -40,93 +46,185 @@ struct VarName {
     uuid: Option<usize>,
 }
 
+/// Names of a workflow's outputs and variables, keyed by strings of the IR.
 #[derive(Default)]
-struct Names {
-    outputs: HashMap<String, Binding>,
+struct Names<'a> {
+    /// Every action output something references (and only those), by UUID.
+    outputs: FxHashMap<&'a str, Binding<'a>>,
     /// Referenced uuids that no action defines, in order of first use.
-    dangling: Vec<String>,
-    vars: HashMap<String, VarName>,
-    var_order: Vec<String>,
-    var_uuids: HashMap<String, usize>,
-    used_outputs: HashSet<String>,
-    raw_refs: HashSet<String>,
+    dangling: Vec<&'a str>,
+    vars: FxHashMap<&'a str, VarName<'a>>,
+    var_order: Vec<&'a str>,
+    var_uuids: FxHashMap<&'a str, usize>,
+    raw_refs: FxHashSet<&'a str>,
+    /// A guess at the printed size, so that the output grows rarely.
+    size_hint: usize,
 }
 
-impl Names {
-    fn build(wf: &Workflow) -> Names {
-        let mut n = Names::default();
-        // Pass 1: every reference, in program order.
-        let mut ref_names: HashMap<String, Option<String>> = HashMap::new();
-        let mut ref_order: Vec<String> = Vec::new();
-        let mut var_uuid_seen: HashMap<String, Vec<Option<String>>> = HashMap::new();
-        let mut on_ref = |r: &VarRef, n: &mut Names| match &r.var {
+/// What the first pass over a workflow finds, in program order.
+#[derive(Default)]
+struct Seen<'a> {
+    /// The `OutputName` of the first reference to each output (every referenced output
+    /// has an entry), and the outputs in order of first reference.
+    ref_names: FxHashMap<&'a str, Option<&'a str>>,
+    ref_order: Vec<&'a str>,
+    /// Variable names in order of first mention, each with its index there and the
+    /// `VariableUUID`s its references carry.
+    var_index: FxHashMap<&'a str, usize>,
+    var_order: Vec<&'a str>,
+    var_uuid_seen: Vec<Vec<Option<&'a str>>>,
+    var_uuids: FxHashMap<&'a str, usize>,
+    /// (uuid, action id) of every action with an output.
+    defined: Vec<(&'a str, &'a str)>,
+    set_names: FxHashSet<&'a str>,
+    raw_refs: FxHashSet<&'a str>,
+    items: usize,
+}
+
+impl<'a> Seen<'a> {
+    fn var(&mut self, name: &'a str) -> usize {
+        let next = self.var_order.len();
+        *self.var_index.entry(name).or_insert_with(|| {
+            self.var_order.push(name);
+            self.var_uuid_seen.push(Vec::new());
+            next
+        })
+    }
+
+    fn on_ref(&mut self, r: &'a VarRef) {
+        match &r.var {
             Var::ActionOutput { uuid, name } => {
-                if !ref_names.contains_key(uuid) {
-                    ref_names.insert(uuid.clone(), name.clone());
-                    ref_order.push(uuid.clone());
+                if let Entry::Vacant(e) = self.ref_names.entry(uuid) {
+                    e.insert(name.as_deref());
+                    self.ref_order.push(uuid);
                 }
-                n.used_outputs.insert(uuid.clone());
             }
             Var::Named { name, uuid } => {
-                if !n.vars.contains_key(name) && !n.var_order.contains(name) {
-                    n.var_order.push(name.clone());
-                }
-                var_uuid_seen
-                    .entry(name.clone())
-                    .or_default()
-                    .push(uuid.clone());
+                let i = self.var(name);
+                self.var_uuid_seen[i].push(uuid.as_deref());
                 if let Some(u) = uuid {
-                    let next = n.var_uuids.len() + 1;
-                    n.var_uuids.entry(u.clone()).or_insert(next);
+                    let next = self.var_uuids.len() + 1;
+                    self.var_uuids.entry(u).or_insert(next);
                 }
             }
             _ => {}
-        };
-        let mut defined: Vec<(String, String)> = Vec::new(); // (uuid, action id)
-        let mut set_names: HashSet<String> = HashSet::new();
-        walk_stmts(&wf.body, &mut |item| match item {
-            Item::Ref(r) => on_ref(r, &mut n),
-            Item::SetName(name) => {
-                set_names.insert(name.to_string());
-                if !n.var_order.iter().any(|x| x == name) {
-                    n.var_order.push(name.to_string());
-                }
+        }
+    }
+}
+
+/// Identifiers given out so far (keywords and the DSL's words count as taken). Most are
+/// names from the IR, borrowed.
+#[derive(Default)]
+struct Taken<'a> {
+    idents: FxHashSet<Cow<'a, str>>,
+    /// The suffix `fresh` last gave each base it had to number. Every smaller one is
+    /// taken then, and nothing is ever freed: the next search for that base starts there
+    /// (a shortcut with hundreds of `Text` outputs would otherwise try every suffix again).
+    suffixes: FxHashMap<String, usize>,
+}
+
+impl<'a> Taken<'a> {
+    fn contains(&self, x: &str) -> bool {
+        is_reserved_word(x) || self.idents.contains(x)
+    }
+
+    fn insert(&mut self, ident: Cow<'a, str>) {
+        self.idents.insert(ident);
+    }
+
+    /// `base`, or `base_N` with the smallest N >= 2 not taken.
+    fn fresh(&mut self, mut base: String) -> String {
+        // Every `Repeat_Item_N` is a loop variable: a user's name like that needs another base.
+        if magic_loop_name(&base).is_some() {
+            base.push_str("_var");
+        }
+        if !self.contains(&base) {
+            return base;
+        }
+        let mut i = self.suffixes.get(&base).copied().unwrap_or(2);
+        let mut name = base.clone() + "_";
+        let stem = name.len();
+        loop {
+            name.push_str(itoa::Buffer::new().format(i));
+            if !self.contains(&name) {
+                break;
             }
-            Item::Output(uuid, id) => defined.push((uuid.to_string(), id.to_string())),
-            Item::RawRef(u) => {
-                n.raw_refs.insert(u.to_string());
+            name.truncate(stem);
+            i += 1;
+        }
+        self.suffixes.insert(base, i);
+        name
+    }
+}
+
+/// [`spaced_identifier`], borrowing the name when it has no space to replace.
+fn spaced_ident(display: &str) -> Option<Cow<'_, str>> {
+    if !is_spaced_identifier(display) {
+        None
+    } else if display.contains(' ') {
+        Some(Cow::Owned(display.replace(' ', "_")))
+    } else {
+        Some(Cow::Borrowed(display))
+    }
+}
+
+impl<'a> Names<'a> {
+    fn build(wf: &'a Workflow) -> Names<'a> {
+        // Pass 1: every reference, in program order.
+        let mut seen = Seen::default();
+        walk_stmts(&wf.body, &mut |item| {
+            seen.items += 1;
+            match item {
+                Item::Ref(r) => seen.on_ref(r),
+                Item::SetName(name) => {
+                    seen.set_names.insert(name);
+                    seen.var(name);
+                }
+                Item::Output(uuid, id) => seen.defined.push((uuid, id)),
+                Item::RawRef(u) => {
+                    seen.raw_refs.insert(u);
+                }
             }
         });
         for (_, v) in &wf.meta {
             walk_value(v, &mut |item| {
                 if let Item::Ref(r) = item {
-                    on_ref(r, &mut n)
+                    seen.on_ref(r)
                 }
             });
         }
 
-        let mut taken: HashSet<String> = PY_KEYWORDS
-            .iter()
-            .chain(RESERVED)
-            .map(|s| s.to_string())
-            .collect();
+        let (n_vars, n_outputs) = (seen.var_order.len(), seen.ref_names.len());
+        let mut n = Names {
+            var_uuids: std::mem::take(&mut seen.var_uuids),
+            raw_refs: std::mem::take(&mut seen.raw_refs),
+            vars: FxHashMap::with_capacity_and_hasher(n_vars, Default::default()),
+            outputs: FxHashMap::with_capacity_and_hasher(n_outputs, Default::default()),
+            // On the corpus the text is about 150 bytes per walk item (median), often much
+            // more: growing the output (copying it) costs more than some room to spare.
+            size_hint: 256 + 256 * seen.items,
+            ..Names::default()
+        };
+        let mut taken = Taken {
+            idents: FxHashSet::with_capacity_and_hasher(n_vars + n_outputs, Default::default()),
+            ..Taken::default()
+        };
         // Named variables keep their own names where Python allows.
-        for name in n.var_order.clone() {
-            let magic = magic_ident(&name);
-            let never_set = !set_names.contains(&name);
+        for (i, &name) in seen.var_order.iter().enumerate() {
+            let magic = magic_ident(name);
+            let never_set = !seen.set_names.contains(name);
             let (ident, declare_name) = match &magic {
-                Some(m) if !taken.contains(m) => (m.clone(), false),
-                _ if is_identifier(&name)
-                    && !taken.contains(&name)
-                    && magic_loop_name(&name).is_none() =>
+                Some(m) if !taken.contains(m) => (Cow::Owned(m.clone()), false),
+                _ if is_identifier(name)
+                    && !taken.contains(name)
+                    && magic_loop_name(name).is_none() =>
                 {
-                    (name.clone(), false)
+                    (Cow::Borrowed(name), false)
                 }
-                _ => (fresh(&sanitize(&name), &taken), true),
+                _ => (Cow::Owned(taken.fresh(sanitize(name))), true),
             };
             taken.insert(ident.clone());
-            let seen = var_uuid_seen.remove(&name).unwrap_or_default();
-            let uuid = most_common(&seen).and_then(|u| u.as_ref().map(|u| n.var_uuids[u]));
+            let uuid = most_common(&seen.var_uuid_seen[i]).and_then(|u| u.map(|u| n.var_uuids[u]));
             n.vars.insert(
                 name,
                 VarName {
@@ -137,92 +235,81 @@ impl Names {
                 },
             );
         }
+        n.var_order = std::mem::take(&mut seen.var_order);
         // Action outputs that something uses, named after what references call them.
-        let defined_set: HashSet<&str> = defined.iter().map(|(u, _)| u.as_str()).collect();
-        let bind = |uuid: &str, fallback: &str, n: &mut Names, taken: &mut HashSet<String>| {
-            if n.outputs.contains_key(uuid) {
+        // `display` is what references call the output.
+        let bind = |uuid: &'a str,
+                    display: Option<&'a str>,
+                    fallback: &str,
+                    n: &mut Names<'a>,
+                    taken: &mut Taken<'a>| {
+            let Entry::Vacant(e) = n.outputs.entry(uuid) else {
                 return;
-            }
-            let display = ref_names.get(uuid).cloned().flatten();
-            let (ident, annotate) = match display.as_deref().and_then(spaced_identifier) {
+            };
+            let (ident, annotate) = match display.and_then(spaced_ident) {
                 Some(id) if !taken.contains(&id) && magic_loop_name(&id).is_none() => (id, false),
-                _ => (
-                    fresh(&sanitize(display.as_deref().unwrap_or(fallback)), taken),
-                    true,
-                ),
+                _ => {
+                    let base = sanitize(display.unwrap_or(fallback));
+                    (Cow::Owned(taken.fresh(base)), true)
+                }
             };
             taken.insert(ident.clone());
-            n.outputs.insert(
-                uuid.to_string(),
-                Binding {
-                    ident,
-                    display,
-                    annotate,
-                },
-            );
+            e.insert(Binding {
+                ident,
+                display,
+                annotate,
+            });
         };
-        for (uuid, id) in &defined {
-            if n.used_outputs.contains(uuid) {
+        for &(uuid, id) in &seen.defined {
+            if let Some(&display) = seen.ref_names.get(uuid) {
                 let tail = id.rsplit('.').next().unwrap_or("output");
-                bind(uuid, tail, &mut n, &mut taken);
+                bind(uuid, display, tail, &mut n, &mut taken);
             }
         }
-        for uuid in &ref_order {
-            if !defined_set.contains(uuid.as_str()) {
-                n.dangling.push(uuid.clone());
-                bind(uuid, "missing_output", &mut n, &mut taken);
+        if n.outputs.len() < seen.ref_order.len() {
+            let defined: FxHashSet<&str> = seen.defined.iter().map(|&(u, _)| u).collect();
+            for &uuid in &seen.ref_order {
+                if !defined.contains(uuid) {
+                    n.dangling.push(uuid);
+                    let display = seen.ref_names[uuid];
+                    bind(uuid, display, "missing_output", &mut n, &mut taken);
+                }
             }
         }
         n
     }
 
-    fn output_used(&self, a: &Action) -> Option<&Binding> {
-        let u = a.output.as_ref()?;
-        if self.used_outputs.contains(u) {
-            self.outputs.get(u)
-        } else {
-            None
-        }
+    /// The binding of an action's output, when something uses it.
+    fn output_used(&self, a: &Action) -> Option<&Binding<'a>> {
+        self.outputs.get(a.output.as_deref()?)
     }
 }
 
 fn magic_ident(name: &str) -> Option<String> {
+    // Only `Repeat Item...` and `Repeat Index...` can be magic: skip building the rest.
+    if !name.starts_with("Repeat") {
+        return None;
+    }
     let id = name.replace(' ', "_");
     (magic_loop_name(&id).as_deref() == Some(name)).then_some(id)
 }
 
-fn most_common(v: &[Option<String>]) -> Option<&Option<String>> {
-    let mut counts: Vec<(&Option<String>, usize)> = Vec::new();
-    for x in v {
+fn most_common<T: PartialEq + Copy>(v: &[T]) -> Option<T> {
+    let mut counts: Vec<(T, usize)> = Vec::new();
+    for &x in v {
         match counts.iter_mut().find(|(y, _)| *y == x) {
             Some(c) => c.1 += 1,
             None => counts.push((x, 1)),
         }
     }
     // Ties go to the first seen, so the choice is deterministic.
-    let mut best: Option<(&Option<String>, usize)> = None;
+    let mut best: Option<(T, usize)> = None;
     for (x, c) in counts {
         if best.is_none_or(|(_, b)| c > b) {
             best = Some((x, c));
         }
     }
     best.map(|(x, _)| x)
-}
-
-fn fresh(base: &str, taken: &HashSet<String>) -> String {
-    // Every `Repeat_Item_N` is a loop variable: a user's name like that needs another base.
-    let base = &if magic_loop_name(base).is_some() {
-        format!("{base}_var")
-    } else {
-        base.to_string()
-    };
-    if !taken.contains(base.as_str()) {
-        return base.to_string();
-    }
-    (2..)
-        .map(|i| format!("{base}_{i}"))
-        .find(|c| !taken.contains(c))
-        .expect("an unused suffix exists")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -234,43 +321,48 @@ struct NeedsEscape;
 
 type R = Result<(), NeedsEscape>;
 
-struct Printer<'a> {
-    names: &'a Names,
-    out: String,
+/// Keyword arguments as the printer takes them: borrowed pairs.
+type Kw<'v> = (&'v str, &'v Value);
+
+fn pairs(p: &Params) -> impl Iterator<Item = Kw<'_>> {
+    p.iter().map(|(k, v)| (k.as_str(), v))
+}
+
+/// Every method writes to the end of `s`, the whole output.
+struct Printer<'n, 'a> {
+    names: &'n Names<'a>,
     loop_depth: usize,
 }
 
-impl Printer<'_> {
-    fn line(&mut self, depth: usize, text: &str) {
-        for _ in 0..depth {
-            self.out.push_str(INDENT);
-        }
-        self.out.push_str(text);
-        self.out.push('\n');
+fn indent(s: &mut String, depth: usize) {
+    for _ in 0..depth {
+        s.push_str(INDENT);
     }
+}
 
-    fn header(&mut self, wf: &Workflow) {
+impl Printer<'_, '_> {
+    fn header(&self, s: &mut String, wf: &Workflow) {
         if !wf.meta.is_empty() {
-            self.out.push_str("__workflow__ = {\n");
+            s.push_str("__workflow__ = {\n");
             for (k, v) in &wf.meta {
-                let mut s = String::new();
-                short_str(&mut s, k, false).expect("outside f-strings");
+                s.push_str(INDENT);
+                short_str(s, k, false).expect("outside f-strings");
                 s.push_str(": ");
-                self.value(&mut s, v, false).expect("outside f-strings");
-                s.push(',');
-                self.line(1, &s);
+                self.value(s, v, false).expect("outside f-strings");
+                s.push_str(",\n");
             }
-            self.out.push_str("}\n");
+            s.push_str("}\n");
         }
         // Names whose spelling cannot carry what Shortcuts calls them.
-        for name in &self.names.var_order {
+        for &name in &self.names.var_order {
             let v = &self.names.vars[name];
             if !v.declare {
                 continue;
             }
-            let mut s = format!("{} = variable(", v.ident);
+            s.push_str(&v.ident);
+            s.push_str(" = variable(");
             if v.declare_name {
-                py_str(&mut s, name);
+                py_str(s, name);
             }
             if let Some(u) = v.uuid {
                 if v.declare_name {
@@ -278,42 +370,40 @@ impl Printer<'_> {
                 }
                 let _ = write!(s, "uuid={u}");
             }
-            s.push(')');
-            self.line(0, &s);
+            s.push_str(")\n");
         }
-        for uuid in &self.names.dangling {
-            let b = &self.names.outputs[uuid];
-            let s = format!("{} = missing_output()", self.binding_lhs(b));
-            self.line(0, &s);
+        for &uuid in &self.names.dangling {
+            self.binding_lhs(s, &self.names.outputs[uuid]);
+            s.push_str(" = missing_output()\n");
         }
     }
 
-    fn binding_lhs(&self, b: &Binding) -> String {
-        let mut s = b.ident.clone();
+    fn binding_lhs(&self, s: &mut String, b: &Binding) {
+        s.push_str(&b.ident);
         if b.annotate {
             s.push_str(": ");
-            match &b.display {
-                Some(d) => py_str(&mut s, d),
+            match b.display {
+                Some(d) => py_str(s, d),
                 None => s.push_str("None"),
             }
         }
-        s
     }
 
-    fn block(&mut self, body: &[Stmt], depth: usize) {
+    fn block(&mut self, s: &mut String, body: &[Stmt], depth: usize) {
         let mut prev_comment = false;
         let mut any = false;
-        for s in body {
-            let is_comment = self.comment_lines(s).is_some();
-            if is_comment && prev_comment {
-                self.out.push('\n');
+        for st in body {
+            let comment = self.comment_lines(st);
+            if comment.is_some() && prev_comment {
+                s.push('\n');
             }
-            self.stmt(s, depth);
-            prev_comment = is_comment;
-            any |= !is_comment;
+            self.stmt(s, st, comment, depth);
+            prev_comment = comment.is_some();
+            any |= comment.is_none();
         }
         if !any && depth > 0 {
-            self.line(depth, "pass");
+            indent(s, depth);
+            s.push_str("pass\n");
         }
     }
 
@@ -336,30 +426,32 @@ impl Printer<'_> {
         plain.then_some(text.as_str())
     }
 
-    fn stmt(&mut self, s: &Stmt, depth: usize) {
-        if let Some(text) = self.comment_lines(s) {
+    /// One statement; `comment` is what [`Self::comment_lines`] said of it.
+    fn stmt(&mut self, s: &mut String, st: &Stmt, comment: Option<&str>, depth: usize) {
+        if let Some(text) = comment {
             for l in text.split('\n') {
+                indent(s, depth);
                 if l.is_empty() {
-                    self.line(depth, "#");
+                    s.push('#');
                 } else {
-                    self.line(depth, &format!("# {l}"));
+                    s.push_str("# ");
+                    s.push_str(l);
                 }
+                s.push('\n');
             }
             return;
         }
-        match s {
-            Stmt::Action(a) | Stmt::Comment { action: a, .. } => {
-                let extra = match s {
-                    Stmt::Comment { text, .. } => {
-                        vec![(
-                            "WFCommentActionText".to_string(),
-                            Value::String(text.clone()),
-                        )]
-                    }
-                    _ => Vec::new(),
-                };
-                let call = self.call(a, &extra);
-                self.line(depth, &call);
+        match st {
+            Stmt::Action(a) => {
+                indent(s, depth);
+                self.call(s, a, &[]);
+                s.push('\n');
+            }
+            Stmt::Comment { text, action } => {
+                let text = Value::String(text.clone());
+                indent(s, depth);
+                self.call(s, action, &[("WFCommentActionText", &text)]);
+                s.push('\n');
             }
             Stmt::SetVariable {
                 name,
@@ -367,31 +459,36 @@ impl Printer<'_> {
                 value,
                 action,
             } => {
-                let v = &self.names.vars[name];
+                let v = &self.names.vars[name.as_str()];
                 let plain = action.params.is_empty()
                     && action.extra.is_empty()
                     && self.names.output_used(action).is_none();
+                indent(s, depth);
                 match value {
                     Some(value) if plain => {
-                        let mut s = String::new();
-                        self.value(&mut s, value, false).expect("outside f-strings");
-                        let text = if *append {
-                            format!("{}.append({s})", v.ident)
+                        s.push_str(&v.ident);
+                        if *append {
+                            s.push_str(".append(");
+                            self.value(s, value, false).expect("outside f-strings");
+                            s.push(')');
                         } else {
-                            format!("{} = {s}", v.ident)
-                        };
-                        self.line(depth, &text);
+                            s.push_str(" = ");
+                            self.value(s, value, false).expect("outside f-strings");
+                        }
                     }
                     _ => {
-                        let mut pre =
-                            vec![("WFVariableName".to_string(), Value::String(name.clone()))];
-                        if let Some(value) = value {
-                            pre.push(("WFInput".to_string(), value.clone()));
+                        let name = Value::String(name.clone());
+                        match value {
+                            Some(value) => self.call(
+                                s,
+                                action,
+                                &[("WFVariableName", &name), ("WFInput", value)],
+                            ),
+                            None => self.call(s, action, &[("WFVariableName", &name)]),
                         }
-                        let call = self.call(action, &pre);
-                        self.line(depth, &call);
                     }
                 }
+                s.push('\n');
             }
             Stmt::If {
                 cond,
@@ -399,14 +496,17 @@ impl Printer<'_> {
                 otherwise,
                 markers,
             } => {
-                let head = self.condition(cond, &markers.start);
-                self.line(depth, &format!("if {head}:"));
-                self.block(then, depth + 1);
+                indent(s, depth);
+                s.push_str("if ");
+                self.condition(s, cond, &markers.start);
+                s.push_str(":\n");
+                self.block(s, then, depth + 1);
                 if let Some((_, body)) = otherwise {
-                    self.line(depth, "else:");
-                    self.block(body, depth + 1);
+                    indent(s, depth);
+                    s.push_str("else:\n");
+                    self.block(s, body, depth + 1);
                 }
-                self.block_end(&markers.end, depth);
+                self.block_end(s, &markers.end, depth);
             }
             Stmt::Menu {
                 prompt,
@@ -414,47 +514,45 @@ impl Printer<'_> {
                 cases,
                 markers,
             } => {
-                let mut args: Vec<(String, Value)> = Vec::new();
-                if let Some(p) = prompt {
-                    args.push(("prompt".into(), p.clone()));
-                }
-                if let MenuItems::Other(v) = items {
-                    args.push(("WFMenuItems".into(), v.clone()));
-                }
-                let mut head = String::from("match input(");
-                self.kwargs(&mut head, args.iter());
-                if !args.is_empty() && !markers.start.params.is_empty() {
-                    head.push_str(", ");
-                }
-                self.kwargs_except(&mut head, markers.start.params.iter(), &["prompt"]);
+                indent(s, depth);
+                s.push_str("match input(");
+                let mut sep = false;
+                let prompt = prompt.as_ref().map(|p| ("prompt", p));
+                let other = match items {
+                    MenuItems::Other(v) => Some(("WFMenuItems", v)),
+                    _ => None,
+                };
+                self.kwargs(s, prompt.into_iter().chain(other), &[], &mut sep);
+                self.kwargs(s, pairs(&markers.start.params), &["prompt"], &mut sep);
                 if *items == MenuItems::Absent {
                     // None is no plist value: it says the file had no WFMenuItems.
-                    if !head.ends_with('(') {
-                        head.push_str(", ");
+                    if !s.ends_with('(') {
+                        s.push_str(", ");
                     }
-                    head.push_str("WFMenuItems=None");
+                    s.push_str("WFMenuItems=None");
                 }
-                head.push_str("):");
-                self.line(depth, &head);
+                s.push_str("):\n");
                 for c in cases {
-                    let mut s = String::from("case ");
+                    indent(s, depth + 1);
+                    s.push_str("case ");
                     match &c.title {
-                        Value::String(t) => py_str(&mut s, t),
+                        Value::String(t) => py_str(s, t),
                         other => {
                             // Patterns only take literals; other titles go in a guard.
                             s.push_str("_ if ");
-                            self.value(&mut s, other, false).expect("outside f-strings");
+                            self.value(s, other, false).expect("outside f-strings");
                         }
                     }
-                    s.push(':');
-                    self.line(depth + 1, &s);
-                    self.block(&c.body, depth + 2);
+                    s.push_str(":\n");
+                    self.block(s, &c.body, depth + 2);
                 }
                 if cases.is_empty() {
-                    self.line(depth + 1, "case _:");
-                    self.line(depth + 2, "pass");
+                    indent(s, depth + 1);
+                    s.push_str("case _:\n");
+                    indent(s, depth + 2);
+                    s.push_str("pass\n");
                 }
-                self.block_end(&markers.end, depth);
+                self.block_end(s, &markers.end, depth);
             }
             Stmt::RepeatCount {
                 count,
@@ -462,30 +560,27 @@ impl Printer<'_> {
                 markers,
             } => {
                 self.loop_depth += 1;
-                let suffix = self.loop_suffix();
-                let mut head = format!("for Repeat_Index{suffix} in range(");
+                indent(s, depth);
+                s.push_str("for Repeat_Index");
+                self.loop_suffix(s);
+                s.push_str(" in range(");
                 match count {
-                    Some(Value::Int(n)) => {
-                        let _ = write!(head, "{n}");
-                    }
+                    Some(Value::Int(n)) => int(s, *n),
                     Some(v) => {
-                        head.push_str("int(");
-                        self.value(&mut head, v, false).expect("outside f-strings");
-                        head.push(')');
+                        s.push_str("int(");
+                        self.value(s, v, false).expect("outside f-strings");
+                        s.push(')');
                     }
                     None => {}
                 }
                 if !markers.start.params.is_empty() {
-                    if count.is_some() {
-                        head.push_str(", ");
-                    }
-                    self.kwargs(&mut head, markers.start.params.iter());
+                    let mut sep = count.is_some();
+                    self.kwargs(s, pairs(&markers.start.params), &[], &mut sep);
                 }
-                head.push_str("):");
-                self.line(depth, &head);
-                self.block(body, depth + 1);
+                s.push_str("):\n");
+                self.block(s, body, depth + 1);
                 self.loop_depth -= 1;
-                self.block_end(&markers.end, depth);
+                self.block_end(s, &markers.end, depth);
             }
             Stmt::RepeatEach {
                 items,
@@ -493,125 +588,117 @@ impl Printer<'_> {
                 markers,
             } => {
                 self.loop_depth += 1;
-                let suffix = self.loop_suffix();
-                let mut head =
-                    format!("for Repeat_Index{suffix}, Repeat_Item{suffix} in enumerate(");
+                indent(s, depth);
+                s.push_str("for Repeat_Index");
+                self.loop_suffix(s);
+                s.push_str(", Repeat_Item");
+                self.loop_suffix(s);
+                s.push_str(" in enumerate(");
                 if let Some(v) = items {
-                    self.value(&mut head, v, false).expect("outside f-strings");
-                    head.push_str(", ");
+                    self.value(s, v, false).expect("outside f-strings");
+                    s.push_str(", ");
                 }
-                head.push_str("start=1");
-                if !markers.start.params.is_empty() {
-                    head.push_str(", ");
-                    self.kwargs_except(&mut head, markers.start.params.iter(), &["start"]);
-                }
-                head.push_str("):");
-                self.line(depth, &head);
-                self.block(body, depth + 1);
+                s.push_str("start=1");
+                let mut sep = true;
+                self.kwargs(s, pairs(&markers.start.params), &["start"], &mut sep);
+                s.push_str("):\n");
+                self.block(s, body, depth + 1);
                 self.loop_depth -= 1;
-                self.block_end(&markers.end, depth);
+                self.block_end(s, &markers.end, depth);
             }
         }
     }
 
-    fn loop_suffix(&self) -> String {
+    fn loop_suffix(&self, s: &mut String) {
         if self.loop_depth > 1 {
-            format!("_{}", self.loop_depth)
-        } else {
-            String::new()
+            let _ = write!(s, "_{}", self.loop_depth);
         }
     }
 
     /// The end marker of a block: its output and parameters, when it has any.
-    fn block_end(&mut self, end: &Action, depth: usize) {
+    fn block_end(&self, s: &mut String, end: &Action, depth: usize) {
         let used = self.names.output_used(end);
         if used.is_none() && end.params.is_empty() {
             return;
         }
-        let mut s = String::new();
+        indent(s, depth);
         if let Some(b) = used {
-            s.push_str(&self.binding_lhs(b));
+            self.binding_lhs(s, b);
             s.push_str(" = ");
         }
         s.push_str("block_result(");
-        self.kwargs(&mut s, end.params.iter());
-        s.push(')');
-        self.line(depth, &s);
+        self.kwargs(s, pairs(&end.params), &[], &mut false);
+        s.push_str(")\n");
     }
 
-    /// `[binding =] function(Key=value, ...)`.
-    fn call(&self, a: &Action, pre: &[(String, Value)]) -> String {
-        let mut s = String::new();
+    /// `[binding =] function(Key=value, ...)`, with `pre` before the action's parameters.
+    fn call(&self, s: &mut String, a: &Action, pre: &[Kw]) {
         if let Some(b) = self.names.output_used(a) {
-            s.push_str(&self.binding_lhs(b));
+            self.binding_lhs(s, b);
             s.push_str(" = ");
         }
-        let mut args = String::new();
-        self.kwargs(&mut args, pre.iter().chain(&a.params));
-        let mut more = Vec::new();
+        // `action('id', ...)` has an argument before the keywords.
+        let mut sep = if has_function_name(&a.id) {
+            // The spelling of `action_function_name`, written in place.
+            let mut start = 0;
+            for (i, c) in a.id.bytes().enumerate() {
+                if c == b'.' {
+                    s.push_str(&a.id[start..i]);
+                    s.push('_');
+                    start = i + 1;
+                }
+            }
+            s.push_str(&a.id[start..]);
+            s.push('(');
+            false
+        } else {
+            s.push_str("action(");
+            py_str(s, &a.id);
+            true
+        };
+        self.kwargs(
+            s,
+            pre.iter().copied().chain(pairs(&a.params)),
+            &[],
+            &mut sep,
+        );
         if let Some(u) = a
             .output
-            .as_ref()
-            .filter(|u| self.names.raw_refs.contains(*u))
+            .as_deref()
+            .filter(|u| self.names.raw_refs.contains(u))
         {
-            more.push(("__uuid__".to_string(), Value::String(u.clone())));
+            comma(s, &mut sep);
+            s.push_str("__uuid__=");
+            py_str(s, u);
         }
         if !a.extra.is_empty() {
-            more.push(("__action__".to_string(), Value::Dict(a.extra.clone())));
+            comma(s, &mut sep);
+            s.push_str("__action__=");
+            self.plain_dict(s, &a.extra, false)
+                .expect("outside f-strings");
         }
         if a.no_params {
-            more.push(("__no_params__".to_string(), Value::Bool(true)));
+            comma(s, &mut sep);
+            s.push_str("__no_params__=True");
         }
-        if !more.is_empty() {
-            if !args.is_empty() {
-                args.push_str(", ");
-            }
-            for (i, (k, v)) in more.iter().enumerate() {
-                if i > 0 {
-                    args.push_str(", ");
-                }
-                let _ = write!(args, "{k}=");
-                self.value(&mut args, v, false).expect("outside f-strings");
-            }
-        }
-        match action_function_name(&a.id) {
-            Some(f) => {
-                let _ = write!(s, "{f}({args})");
-            }
-            None => {
-                s.push_str("action(");
-                py_str(&mut s, &a.id);
-                if !args.is_empty() {
-                    s.push_str(", ");
-                    s.push_str(&args);
-                }
-                s.push(')');
-            }
-        }
-        s
+        s.push(')');
     }
 
-    fn kwargs<'v>(&self, s: &mut String, params: impl Iterator<Item = &'v (String, Value)>) {
-        self.kwargs_except(s, params, &[])
-    }
-
-    /// Keyword arguments; keys in `spelled` (which the head of a block reads as its own)
-    /// are always written as `**{'key': value}`.
-    fn kwargs_except<'v>(
+    /// Keyword arguments, each after `, ` once `sep` says one is due; keys in `spelled`
+    /// (which the head of a block reads as its own) are always written as
+    /// `**{'key': value}`.
+    fn kwargs<'v>(
         &self,
         s: &mut String,
-        params: impl Iterator<Item = &'v (String, Value)>,
+        params: impl Iterator<Item = Kw<'v>>,
         spelled: &[&str],
+        sep: &mut bool,
     ) {
-        let mut first = true;
         for (k, v) in params {
-            if !first {
-                s.push_str(", ");
-            }
-            first = false;
+            comma(s, sep);
             if is_identifier(k)
                 && !(k.starts_with("__") && k.ends_with("__"))
-                && !spelled.contains(&k.as_str())
+                && !spelled.contains(&k)
             {
                 s.push_str(k);
                 s.push('=');
@@ -628,63 +715,61 @@ impl Printer<'_> {
 
     /// An `if` head: Python comparison where the condition has a common shape, otherwise
     /// `condition(...)` with the start action's parameters.
-    fn condition(&self, c: &Condition, start: &Action) -> String {
-        if start.params.is_empty() {
-            if let Some(s) = self.sugar_condition(c) {
-                return s;
-            }
+    fn condition(&self, s: &mut String, c: &Condition, start: &Action) {
+        if start.params.is_empty() && self.sugar_condition(s, c) {
+            return;
         }
-        let mut params: Vec<(String, Value)> = Vec::new();
-        if let Some(i) = &c.input {
-            params.push(("WFInput".into(), i.clone()));
-        }
-        if let Some(o) = &c.op {
-            params.push(("WFCondition".into(), o.clone()));
-        }
-        params.extend(c.operands.iter().cloned());
-        params.extend(start.params.iter().cloned());
-        let mut s = String::from("condition(");
-        self.kwargs(&mut s, params.iter());
+        s.push_str("condition(");
+        let input = c.input.as_ref().map(|i| ("WFInput", i));
+        let op = c.op.as_ref().map(|o| ("WFCondition", o));
+        let params = input
+            .into_iter()
+            .chain(op)
+            .chain(pairs(&c.operands))
+            .chain(pairs(&start.params));
+        self.kwargs(s, params, &[], &mut false);
         s.push(')');
-        s
     }
 
-    fn sugar_condition(&self, c: &Condition) -> Option<String> {
+    /// Writes the condition as a Python comparison when it has a common shape; says
+    /// whether it did.
+    fn sugar_condition(&self, s: &mut String, c: &Condition) -> bool {
         // WFInput is {Type: Variable, Variable: <attachment>} in the common shape.
         let Some(Value::Dict(input)) = &c.input else {
-            return None;
+            return false;
         };
-        let [(k1, Value::String(t)), (k2, Value::Attachment(r))] = input.as_slice() else {
-            return None;
+        let [(k1, Value::String(t)), (k2, Value::Attachment(lhs))] = input.as_slice() else {
+            return false;
         };
         if k1 != "Type" || t != "Variable" || k2 != "Variable" {
-            return None;
+            return false;
         }
-        let mut lhs = String::new();
-        self.var_expr(&mut lhs, r, false).ok()?;
-        let Some(Value::Int(op)) = c.op else {
-            return None;
+        let Some(Value::Int(op)) = &c.op else {
+            return false;
         };
+        let op = *op;
         let operand = match c.operands.as_slice() {
             [] => None,
             [(k, v)] => Some((k.as_str(), v)),
-            _ => return None,
+            _ => return false,
         };
-        let value_str = |v: &Value| {
-            let mut s = String::new();
-            self.value(&mut s, v, false).ok().map(|_| s)
-        };
-        Some(match (op, operand) {
-            (100, None) => lhs,
-            (101, None) => format!("not {lhs}"),
+        // Neither side can fail outside an f-string.
+        let lhs = |s: &mut String| self.var_expr(s, lhs, false).expect("outside f-strings");
+        let value = |s: &mut String, v| self.value(s, v, false).expect("outside f-strings");
+        match (op, operand) {
+            (100, None) => lhs(s),
+            (101, None) => {
+                s.push_str("not ");
+                lhs(s);
+            }
             (0..=5, Some((key, v))) => {
                 let sym = match op {
-                    4 => "==",
-                    5 => "!=",
-                    0 => "<",
-                    1 => "<=",
-                    2 => ">",
-                    _ => ">=",
+                    4 => " == ",
+                    5 => " != ",
+                    0 => " < ",
+                    1 => " <= ",
+                    2 => " > ",
+                    _ => " >= ",
                 };
                 let ok = match key {
                     // Numbers compare by WFNumberValue; a string there reads as text
@@ -699,23 +784,36 @@ impl Printer<'_> {
                     _ => false,
                 };
                 if !ok {
-                    return None;
+                    return false;
                 }
-                format!("{lhs} {sym} {}", value_str(v)?)
+                lhs(s);
+                s.push_str(sym);
+                value(s, v);
             }
             (99 | 999 | 8 | 9, Some(("WFConditionalActionString", v)))
                 if matches!(v, Value::String(_) | Value::Text(_)) =>
             {
-                let vs = value_str(v)?;
                 match op {
-                    99 => format!("{vs} in {lhs}"),
-                    999 => format!("{vs} not in {lhs}"),
-                    8 => format!("{lhs}.startswith({vs})"),
-                    _ => format!("{lhs}.endswith({vs})"),
+                    99 | 999 => {
+                        value(s, v);
+                        s.push_str(if op == 99 { " in " } else { " not in " });
+                        lhs(s);
+                    }
+                    _ => {
+                        lhs(s);
+                        s.push_str(if op == 8 {
+                            ".startswith("
+                        } else {
+                            ".endswith("
+                        });
+                        value(s, v);
+                        s.push(')');
+                    }
                 }
             }
-            _ => return None,
-        })
+            _ => return false,
+        }
+        true
     }
 
     // -- values ---------------------------------------------------------------------------
@@ -729,9 +827,7 @@ impl Printer<'_> {
                     py_str(s, t);
                 }
             }
-            Value::Int(i) => {
-                let _ = write!(s, "{i}");
-            }
+            Value::Int(i) => int(s, *i),
             Value::Real(r) => real(s, *r),
             Value::Bool(b) => s.push_str(if *b { "True" } else { "False" }),
             Value::Date(d) => {
@@ -750,18 +846,7 @@ impl Printer<'_> {
                 }
                 s.push(']');
             }
-            Value::Dict(d) => {
-                s.push_str("plain({");
-                for (i, (k, x)) in d.iter().enumerate() {
-                    if i > 0 {
-                        s.push_str(", ");
-                    }
-                    short_str(s, k, fs)?;
-                    s.push_str(": ");
-                    self.value(s, x, fs)?;
-                }
-                s.push_str("})");
-            }
+            Value::Dict(d) => self.plain_dict(s, d, fs)?,
             Value::Text(t) => {
                 if fs {
                     return Err(NeedsEscape);
@@ -791,6 +876,21 @@ impl Printer<'_> {
         Ok(())
     }
 
+    /// `plain({...})`: a `Value::Dict`.
+    fn plain_dict(&self, s: &mut String, d: &Params, fs: bool) -> R {
+        s.push_str("plain({");
+        for (i, (k, x)) in d.iter().enumerate() {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            short_str(s, k, fs)?;
+            s.push_str(": ");
+            self.value(s, x, fs)?;
+        }
+        s.push_str("})");
+        Ok(())
+    }
+
     fn dict_items(&self, s: &mut String, items: &[DictItem], fs: bool) -> R {
         if fs {
             return Err(NeedsEscape);
@@ -813,7 +913,7 @@ impl Printer<'_> {
         match v {
             DictItemValue::Text(t) => self.item_text(s, t),
             DictItemValue::Number(t) => match number_literal(t) {
-                Some(n) => s.push_str(&n),
+                Some(n) => s.push_str(n),
                 None => {
                     s.push_str("number(");
                     self.text(s, t);
@@ -865,149 +965,180 @@ impl Printer<'_> {
     /// `attachmentsByRange`). When a variable cannot be written inside an f-string, the
     /// text prints in its serialized form instead.
     fn text(&self, s: &mut String, t: &Text) {
-        let mut body = String::new();
-        let mut ok = true;
+        let start = s.len();
+        s.push_str(if t.empty_ranges { "F'''" } else { "f'''" });
         for p in &t.parts {
             match p {
-                TextPart::Lit(l) => escape_into(&mut body, l, true),
+                TextPart::Lit(l) => escape_into(s, l, true),
                 TextPart::Var(r) => {
-                    body.push('{');
-                    if self.var_expr(&mut body, r, true).is_err() {
-                        ok = false;
-                        break;
+                    s.push('{');
+                    if self.var_expr(s, r, true).is_err() {
+                        s.truncate(start);
+                        self.value(s, &crate::compile::text_as_serialized(t), false)
+                            .expect("outside f-strings");
+                        return;
                     }
-                    body.push('}');
+                    s.push('}');
                 }
             }
         }
-        if ok {
-            s.push_str(if t.empty_ranges { "F'''" } else { "f'''" });
-            s.push_str(&body);
-            s.push_str("'''");
-            return;
-        }
-        self.value(s, &crate::compile::text_as_serialized(t), false)
-            .expect("outside f-strings");
+        s.push_str("'''");
     }
 
+    /// A variable with its aggrandizements. On an error (only inside f-strings) part of
+    /// the expression may have been written: the caller discards it.
     fn var_expr(&self, s: &mut String, r: &VarRef, fs: bool) -> R {
-        // Aggrandizements wrap the variable from the inside out.
-        let mut e = String::new();
-        match &r.var {
-            Var::ActionOutput { uuid, name } => match self.names.outputs.get(uuid) {
-                Some(b) => {
-                    if b.display == *name {
-                        e.push_str(&b.ident);
-                    } else {
-                        let _ = write!(e, "named({}, ", b.ident);
-                        match name {
-                            Some(n) => short_str(&mut e, n, fs)?,
-                            None => e.push_str("None"),
-                        }
-                        e.push(')');
+        // Aggrandizements wrap the variable from the inside out: the heads of the
+        // functions come first, the last aggrandizement's outermost.
+        for a in r.aggr.iter().rev() {
+            match a {
+                Aggr::DictKey(_) => {}
+                Aggr::Coerce(_) => s.push_str("coerce_variable(value="),
+                Aggr::Property { name, user_info } => {
+                    if !property_attribute(name, user_info) {
+                        s.push_str("get_property(");
                     }
                 }
-                None => e.push_str("missing_output()"),
+                Aggr::Other(p) => s.push_str(if is_date_format(p) {
+                    "format_date("
+                } else {
+                    "aggrandize("
+                }),
+            }
+        }
+        match &r.var {
+            Var::ActionOutput { uuid, name } => match self.names.outputs.get(uuid.as_str()) {
+                Some(b) => {
+                    if b.display == name.as_deref() {
+                        s.push_str(&b.ident);
+                    } else {
+                        s.push_str("named(");
+                        s.push_str(&b.ident);
+                        s.push_str(", ");
+                        match name {
+                            Some(n) => short_str(s, n, fs)?,
+                            None => s.push_str("None"),
+                        }
+                        s.push(')');
+                    }
+                }
+                None => s.push_str("missing_output()"),
             },
             Var::Named { name, uuid } => {
-                let v = &self.names.vars[name];
-                let idx = uuid.as_ref().map(|u| self.names.var_uuids[u]);
+                let v = &self.names.vars[name.as_str()];
+                let idx = uuid.as_deref().map(|u| self.names.var_uuids[u]);
                 if idx == v.uuid {
-                    e.push_str(&v.ident);
+                    s.push_str(&v.ident);
                 } else {
-                    let _ = write!(e, "with_uuid({}, ", v.ident);
+                    s.push_str("with_uuid(");
+                    s.push_str(&v.ident);
+                    s.push_str(", ");
                     match idx {
                         Some(i) => {
-                            let _ = write!(e, "{i}");
+                            let _ = write!(s, "{i}");
                         }
-                        None => e.push_str("None"),
+                        None => s.push_str("None"),
                     }
-                    e.push(')');
+                    s.push(')');
                 }
             }
-            Var::ShortcutInput => e.push_str("shortcut_input()"),
-            Var::ActionInput => e.push_str("action_input()"),
-            Var::Clipboard => e.push_str("clipboard()"),
-            Var::CurrentDate => e.push_str("current_date()"),
-            Var::DeviceDetails => e.push_str("device_details()"),
+            Var::ShortcutInput => s.push_str("shortcut_input()"),
+            Var::ActionInput => s.push_str("action_input()"),
+            Var::Clipboard => s.push_str("clipboard()"),
+            Var::CurrentDate => s.push_str("current_date()"),
+            Var::DeviceDetails => s.push_str("device_details()"),
             Var::Ask { prompt } => {
-                e.push_str("ask(");
+                s.push_str("ask(");
                 if let Some(p) = prompt {
-                    e.push_str("prompt=");
-                    short_str(&mut e, p, fs)?;
+                    s.push_str("prompt=");
+                    short_str(s, p, fs)?;
                 }
-                e.push(')');
+                s.push(')');
             }
         }
         for a in &r.aggr {
-            e = match a {
+            match a {
                 Aggr::DictKey(k) => {
-                    let mut x = e;
-                    x.push('[');
-                    short_str(&mut x, k, fs)?;
-                    x.push(']');
-                    x
+                    s.push('[');
+                    short_str(s, k, fs)?;
+                    s.push(']');
                 }
                 Aggr::Coerce(c) => {
-                    let mut x = format!("coerce_variable(value={e}, coercion_class=");
-                    short_str(&mut x, c, fs)?;
-                    x.push(')');
-                    x
+                    s.push_str(", coercion_class=");
+                    short_str(s, c, fs)?;
+                    s.push(')');
                 }
-                Aggr::Property { name, user_info } => match (spaced_identifier(name), user_info) {
-                    (Some(id), None) if !id.starts_with('_') => format!("{e}.{id}"),
-                    _ => {
-                        let mut x = format!("get_property({e}, ");
-                        short_str(&mut x, name, fs)?;
-                        if let Some(u) = user_info {
-                            x.push_str(", ");
-                            self.value(&mut x, u, fs)?;
+                Aggr::Property { name, user_info } => {
+                    if property_attribute(name, user_info) {
+                        // The spelling of `spaced_identifier`, written in place.
+                        for (i, part) in name.split(' ').enumerate() {
+                            s.push(if i > 0 { '_' } else { '.' });
+                            s.push_str(part);
                         }
-                        x.push(')');
-                        x
-                    }
-                },
-                Aggr::Other(p) => {
-                    let fmt = p.iter().any(|(k, v)| {
-                        k == "Type"
-                            && *v == Value::String("WFDateFormatVariableAggrandizement".into())
-                    });
-                    let mut x = if fmt {
-                        format!("format_date({e}")
                     } else {
-                        format!("aggrandize({e}")
-                    };
+                        s.push_str(", ");
+                        short_str(s, name, fs)?;
+                        if let Some(u) = user_info {
+                            s.push_str(", ");
+                            self.value(s, u, fs)?;
+                        }
+                        s.push(')');
+                    }
+                }
+                Aggr::Other(p) => {
+                    let fmt = is_date_format(p);
                     for (k, v) in p {
                         if fmt && k == "Type" {
                             continue;
                         }
-                        x.push_str(", ");
-                        if is_identifier(k) && !(k.starts_with("__") && k.ends_with("__")) {
-                            x.push_str(k);
-                            x.push('=');
+                        s.push_str(", ");
+                        let keyword =
+                            is_identifier(k) && !(k.starts_with("__") && k.ends_with("__"));
+                        if keyword {
+                            s.push_str(k);
+                            s.push('=');
                         } else {
-                            x.push_str("**{");
-                            short_str(&mut x, k, fs)?;
-                            x.push_str(": ");
+                            s.push_str("**{");
+                            short_str(s, k, fs)?;
+                            s.push_str(": ");
                         }
-                        self.value(&mut x, v, fs)?;
-                        if !(is_identifier(k) && !(k.starts_with("__") && k.ends_with("__"))) {
-                            x.push('}');
+                        self.value(s, v, fs)?;
+                        if !keyword {
+                            s.push('}');
                         }
                     }
-                    x.push(')');
-                    x
+                    s.push(')');
                 }
-            };
+            }
         }
-        s.push_str(&e);
         Ok(())
     }
 }
 
+/// Writes `, ` when `sep` says an argument came before, and notes that one does now.
+fn comma(s: &mut String, sep: &mut bool) {
+    if *sep {
+        s.push_str(", ");
+    }
+    *sep = true;
+}
+
+/// A property reads as `.Name` when its name is a spaced identifier and it has no user
+/// info. (That identifier never starts with `_`: the name holds no `_` and no leading
+/// space.)
+fn property_attribute(name: &str, user_info: &Option<Value>) -> bool {
+    user_info.is_none() && is_spaced_identifier(name)
+}
+
+fn is_date_format(p: &Params) -> bool {
+    p.iter().any(|(k, v)| {
+        k == "Type" && matches!(v, Value::String(t) if t == "WFDateFormatVariableAggrandizement")
+    })
+}
+
 /// A number item of a dictionary prints as a number when the text is exactly how that
 /// number prints.
-fn number_literal(t: &Text) -> Option<String> {
+fn number_literal(t: &Text) -> Option<&str> {
     let [TextPart::Lit(l)] = t.parts.as_slice() else {
         return None;
     };
@@ -1016,15 +1147,20 @@ fn number_literal(t: &Text) -> Option<String> {
     }
     if let Ok(i) = l.parse::<i64>() {
         if i.to_string() == *l {
-            return Some(l.clone());
+            return Some(l);
         }
     }
     if let Ok(f) = l.parse::<f64>() {
         if f.is_finite() && format!("{f:?}") == *l {
-            return Some(l.clone());
+            return Some(l);
         }
     }
     None
+}
+
+/// An integer as `Display` writes it, without the formatting machinery.
+fn int(s: &mut String, i: i128) {
+    s.push_str(itoa::Buffer::new().format(i));
 }
 
 fn real(s: &mut String, r: f64) {
@@ -1048,58 +1184,165 @@ pub fn py_str(s: &mut String, t: &str) {
     s.push_str("'''");
 }
 
-/// Escapes text for the inside of a `'''` literal (`braces`: inside an f-string).
-fn escape_into(s: &mut String, t: &str, braces: bool) {
-    // Most text needs no escape at all: copy it whole. The multi-byte characters that do
-    // (C1 controls, U+2028/9, U+FEFF, U+FFFC) start with 0xC2, 0xE2 or 0xEF.
-    let plain = t.bytes().all(|b| {
-        !(b < 0x20 && b != b'\n' && b != b'\t'
-            || matches!(b, b'\\' | b'\'' | 0x7f | 0xC2 | 0xE2 | 0xEF)
-            || braces && (b == b'{' || b == b'}'))
-    });
-    if plain {
-        s.push_str(t);
-        return;
+/// Bytes `escape_into` must look at (1: in any literal, 2: in f-strings only). The
+/// multi-byte characters that need an escape (C1 controls, U+2028/9, U+FEFF, U+FFFC)
+/// start with 0xC2, 0xE2 or 0xEF; every other byte is copied as it is.
+const ESCAPE_CHECK: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = 1;
+        b += 1;
     }
-    let mut chars = t.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => s.push_str("\\\\"),
-            '\'' => {
-                // Only a quote that could close the literal needs escaping.
-                if chars.peek().is_none_or(|&n| n == '\'') {
-                    s.push_str("\\'");
-                } else {
-                    s.push('\'');
+    t[b'\n' as usize] = 0;
+    t[b'\t' as usize] = 0;
+    t[b'\\' as usize] = 1;
+    t[b'\'' as usize] = 1;
+    t[0x7f] = 1;
+    t[0xC2] = 1;
+    t[0xE2] = 1;
+    t[0xEF] = 1;
+    t[b'{' as usize] = 2;
+    t[b'}' as usize] = 2;
+    t
+};
+
+/// How `escape_into` writes one character.
+enum Escape {
+    Str(&'static str),
+    /// `\xNN`
+    Byte(u8),
+    /// `\uNNNN`
+    Unit(u32),
+}
+
+/// Escapes text for the inside of a `'''` literal (`braces`: inside an f-string). Runs of
+/// text that need no escape are copied whole.
+fn escape_into(s: &mut String, t: &str, braces: bool) {
+    let mask = if braces { 3 } else { 1 };
+    let b = t.as_bytes();
+    let mut copied = 0; // text before this is written
+    let mut i = 0;
+    while i < b.len() {
+        // Plain ASCII text, most of it, goes eight bytes at a time.
+        if let Some(w) = b[i..].first_chunk::<8>() {
+            if !may_need_escape(u64::from_le_bytes(*w), braces) {
+                i += 8;
+                continue;
+            }
+        }
+        let stop = (i + 8).min(b.len());
+        while i < stop {
+            let Some((esc, len)) = escape_at(&b[i..], mask) else {
+                i += 1;
+                continue;
+            };
+            s.push_str(&t[copied..i]);
+            match esc {
+                Escape::Str(e) => s.push_str(e),
+                Escape::Byte(c) => {
+                    s.push_str("\\x");
+                    push_hex(s, c as u32, 2);
+                }
+                Escape::Unit(u) => {
+                    s.push_str("\\u");
+                    push_hex(s, u, 4);
                 }
             }
-            '{' if braces => s.push_str("{{"),
-            '}' if braces => s.push_str("}}"),
-            '\n' | '\t' => s.push(c),
-            '\r' => s.push_str("\\r"),
-            '\u{FFFC}' => s.push_str("\\ufffc"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(s, "\\x{:02x}", c as u32);
-            }
-            c if matches!(c as u32, 0x80..=0x9f | 0x2028 | 0x2029 | 0xfeff) => {
-                let _ = write!(s, "\\u{:04x}", c as u32);
-            }
-            c => s.push(c),
+            i += len;
+            copied = i;
         }
     }
+    s.push_str(&t[copied..]);
+}
+
+/// The escape of the character at the start of `b` (text from a character boundary), and
+/// its length in bytes; `None` when it stands as it is.
+fn escape_at(b: &[u8], mask: u8) -> Option<(Escape, usize)> {
+    if ESCAPE_CHECK[b[0] as usize] & mask == 0 {
+        return None;
+    }
+    Some(match b {
+        [b'\\', ..] => (Escape::Str("\\\\"), 1),
+        // Only a quote that could close the literal needs escaping.
+        [b'\''] | [b'\'', b'\'', ..] => (Escape::Str("\\'"), 1),
+        [b'{', ..] => (Escape::Str("{{"), 1),
+        [b'}', ..] => (Escape::Str("}}"), 1),
+        [b'\r', ..] => (Escape::Str("\\r"), 1),
+        [c @ (0..0x20 | 0x7f), ..] => (Escape::Byte(*c), 1),
+        // U+0080..U+009F
+        [0xC2, c @ 0x80..=0x9f, ..] => (Escape::Unit(*c as u32), 2),
+        // U+2028, U+2029
+        [0xE2, 0x80, c @ (0xA8 | 0xA9), ..] => (Escape::Unit(0x2000 | (*c as u32 & 0x3f)), 3),
+        [0xEF, 0xBB, 0xBF, ..] => (Escape::Unit(0xfeff), 3),
+        [0xEF, 0xBF, 0xBC, ..] => (Escape::Unit(0xfffc), 3),
+        // A quote inside the text, or another character with one of those lead bytes.
+        _ => return None,
+    })
+}
+
+/// Might one of the eight bytes of `w` need a look from `escape_at`? Never says no
+/// wrongly: it flags every non-ASCII byte, control byte (newlines too), `\`, `'`, DEL,
+/// and with `braces` `{` and `}`.
+fn may_need_escape(w: u64, braces: bool) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The classic bit tricks: `v - n * ONES & !v` sets the high bit of the lowest byte of
+    // `v` below `n` (n <= 0x80) when there is one, and may set it in higher bytes too, but
+    // never when no byte is below `n`. Its terms are combined without branches.
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * n as u64) & !v;
+    let equal = |c: u8| below(w ^ (ONES * c as u64), 1);
+    // Non-ASCII bytes have the high bit; DEL gets it from the `+ 1` (a carry out of 0xFF
+    // only comes with a byte flagged already).
+    let mut flags = w | w.wrapping_add(ONES) | below(w, 0x20) | equal(b'\\') | equal(b'\'');
+    if braces {
+        flags |= equal(b'{') | equal(b'}');
+    }
+    flags & HIGH != 0
+}
+
+/// The low `digits` hex digits of `v`, lower case.
+fn push_hex(s: &mut String, v: u32, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for d in (0..digits).rev() {
+        s.push(HEX[(v >> (4 * d)) as usize & 0xf] as char);
+    }
+}
+
+/// What `short_str` must know of a byte: 1 `'`, 2 `"`, 4 an ASCII character that needs
+/// an escape, 8 the lead byte of a multi-byte character that may need one.
+const SHORT_CHECK: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = 4;
+        b += 1;
+    }
+    t[b'\'' as usize] = 1;
+    t[b'"' as usize] = 2;
+    t[b'\\' as usize] = 4;
+    t[0x7f] = 4;
+    t[0xC2] = 8;
+    t[0xE2] = 8;
+    t[0xEF] = 8;
+    t
+};
+
+/// A character `short_str` writes as an escape.
+fn short_needs_escape(c: char) -> bool {
+    c == '\\'
+        || (c as u32) < 0x20
+        || matches!(c as u32, 0x7f..=0x9f | 0x2028 | 0x2029 | 0xfeff | 0xfffc)
 }
 
 /// A one-line string literal with single or double quotes. Inside an f-string (`fs`),
 /// Python before 3.12 forbids backslashes, so text that needs one cannot be written.
 fn short_str(s: &mut String, t: &str, fs: bool) -> R {
-    let needs_escape = |c: char| {
-        c == '\\'
-            || (c as u32) < 0x20
-            || matches!(c as u32, 0x7f..=0x9f | 0x2028 | 0x2029 | 0xfeff | 0xfffc)
-    };
-    let q = if !t.contains('\'') {
+    let flags = t.bytes().fold(0, |f, b| f | SHORT_CHECK[b as usize]);
+    let (single, double) = (flags & 1 != 0, flags & 2 != 0);
+    let q = if !single {
         '\''
-    } else if !t.contains('"') {
+    } else if !double {
         '"'
     } else {
         if fs {
@@ -1107,49 +1350,111 @@ fn short_str(s: &mut String, t: &str, fs: bool) -> R {
         }
         '\''
     };
-    if fs && (t.chars().any(needs_escape) || t.contains("'''") || t.ends_with('\'')) {
+    let escapes = flags & 4 != 0 || (flags & 8 != 0 && t.chars().any(short_needs_escape));
+    if fs && (escapes || t.contains("'''") || t.ends_with('\'')) {
         return Err(NeedsEscape);
     }
     s.push(q);
-    for c in t.chars() {
-        match c {
-            '\\' => s.push_str("\\\\"),
-            '\n' => s.push_str("\\n"),
-            '\r' => s.push_str("\\r"),
-            '\t' => s.push_str("\\t"),
-            c if c == q => {
-                s.push('\\');
-                s.push(c);
-            }
-            c if needs_escape(c) => {
-                if (c as u32) < 0x100 {
-                    let _ = write!(s, "\\x{:02x}", c as u32);
-                } else {
-                    let _ = write!(s, "\\u{:04x}", c as u32);
+    // The quote occurs in the text only when both kinds do.
+    if escapes || (single && double) {
+        for c in t.chars() {
+            match c {
+                '\\' => s.push_str("\\\\"),
+                '\n' => s.push_str("\\n"),
+                '\r' => s.push_str("\\r"),
+                '\t' => s.push_str("\\t"),
+                c if c == q => {
+                    s.push('\\');
+                    s.push(c);
                 }
+                c if short_needs_escape(c) => {
+                    if (c as u32) < 0x100 {
+                        let _ = write!(s, "\\x{:02x}", c as u32);
+                    } else {
+                        let _ = write!(s, "\\u{:04x}", c as u32);
+                    }
+                }
+                c => s.push(c),
             }
-            c => s.push(c),
         }
+    } else {
+        // Nothing to escape and the quote does not occur: the common case.
+        s.push_str(t);
     }
     s.push(q);
     Ok(())
 }
 
 fn bytes_lit(s: &mut String, d: &[u8], fs: bool) -> R {
-    let printable = d
-        .iter()
-        .all(|&b| (0x20..0x7f).contains(&b) && b != b'\\' && b != b'\'');
-    if fs && !printable {
+    let plain = |b: u8| (0x20..0x7f).contains(&b) && b != b'\\' && b != b'\'';
+    if fs && !d.iter().all(|&b| plain(b)) {
         return Err(NeedsEscape);
     }
+    // Icons and other data can be large: no formatting machinery a byte.
+    s.reserve(d.len() + 3);
     s.push_str("b'");
     for &b in d {
-        if (0x20..0x7f).contains(&b) && b != b'\\' && b != b'\'' {
+        if plain(b) {
             s.push(b as char);
         } else {
-            let _ = write!(s, "\\x{b:02x}");
+            s.push_str("\\x");
+            push_hex(s, b as u32, 2);
         }
     }
     s.push('\'');
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_test_misses_no_byte() {
+        for braces in [false, true] {
+            let mask = if braces { 3 } else { 1 };
+            for b in 0..=255u8 {
+                for at in 0..8 {
+                    let mut w = *b"abcdefgh";
+                    w[at] = b;
+                    let flagged = may_need_escape(u64::from_le_bytes(w), braces);
+                    let needed = b >= 0x80 || ESCAPE_CHECK[b as usize] & mask != 0;
+                    assert!(flagged || !needed, "byte {b:#x} at {at}");
+                    // Printable ASCII that stands as it is goes by whole words.
+                    if (0x20..0x7f).contains(&b) && !needed {
+                        assert!(!flagged, "byte {b:#x} at {at}");
+                    }
+                }
+            }
+            // Two bytes: a byte flagged rightly must not hide another.
+            for a in 0..=255u8 {
+                for b in 0..=255u8 {
+                    for (i, j) in [(0, 1), (0, 7), (3, 4), (6, 7), (2, 5)] {
+                        let mut w = *b"abcdefgh";
+                        w[i] = a;
+                        w[j] = b;
+                        let needed = [a, b]
+                            .iter()
+                            .any(|&c| c >= 0x80 || ESCAPE_CHECK[c as usize] & mask != 0);
+                        let flagged = may_need_escape(u64::from_le_bytes(w), braces);
+                        assert!(flagged || !needed, "bytes {a:#x} {b:#x} at {i} {j}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn escapes() {
+        let mut s = String::new();
+        escape_into(
+            &mut s,
+            "it's a 'quote'' \\ {x}\r\0\u{85}\u{2028}\u{feff}\u{fffc}é€ and more text'",
+            true,
+        );
+        assert_eq!(
+            s,
+            "it's a 'quote\\'' \\\\ {{x}}\\r\\x00\\u0085\\u2028\\ufeff\\ufffcé€ and more text\\'"
+        );
+    }
 }
