@@ -181,3 +181,14 @@ fn serialized_text_fallback_reads_back_as_text() {
     assert_eq!(back.meta, wf.meta);
     assert_eq!(back.body, wf.body);
 }
+
+/// A set-variable action printed as a generic call because its output is used
+/// (`setvariable: None = is_workflow_actions_setvariable(...)`) sets its variable too: a
+/// reference to the variable elsewhere is not "undefined" (found by the fixed-point
+/// property test).
+#[test]
+fn generic_setvariable_with_a_used_output_sets_its_variable() {
+    let src = "setvariable: None = is_workflow_actions_setvariable(WFVariableName='''x''', **{'''Show-text''': x})\nis_workflow_actions_gettext(WFTextActionText=setvariable)\n";
+    let wf = parse_ok(src);
+    assert_eq!(print(&wf), src);
+}

@@ -361,6 +361,32 @@ impl Builder {
 
     // -- pass 1: what every name stands for ------------------------------------------------
 
+    /// Generic setvariable calls (printed so when they carry more than a name and a value)
+    /// define their variable too.
+    fn generic_set(&mut self, e: &Expr) {
+        let Some((f, args)) = e.as_call() else {
+            return;
+        };
+        if f != "is_workflow_actions_setvariable" && f != "is_workflow_actions_appendvariable" {
+            return;
+        }
+        for a in args {
+            if let Arg::Kw(
+                k,
+                Expr::Str {
+                    kind: StrKind::Plain(s),
+                    ..
+                },
+                _,
+            ) = a
+            {
+                if k == "WFVariableName" {
+                    self.set_names.insert(s.clone(), ());
+                }
+            }
+        }
+    }
+
     fn collect(&mut self, nodes: &[Node], depth: usize) {
         let _ = depth;
         for n in nodes {
@@ -372,6 +398,9 @@ impl Builder {
                         value,
                         name_span,
                     } => {
+                        // `setvariable: None = is_workflow_actions_setvariable(...)`: a
+                        // generic call whose output is used still sets its variable.
+                        self.generic_set(value);
                         let call = value.as_call();
                         match call {
                             Some(("variable", args)) => {
@@ -417,30 +446,7 @@ impl Builder {
                     LineStmt::Append { name, .. } => {
                         self.set_names.insert(name.clone(), ());
                     }
-                    LineStmt::Expr(e) => {
-                        // Generic setvariable calls define their variable too.
-                        if let Some((f, args)) = e.as_call() {
-                            if f == "is_workflow_actions_setvariable"
-                                || f == "is_workflow_actions_appendvariable"
-                            {
-                                for a in args {
-                                    if let Arg::Kw(
-                                        k,
-                                        Expr::Str {
-                                            kind: StrKind::Plain(s),
-                                            ..
-                                        },
-                                        _,
-                                    ) = a
-                                    {
-                                        if k == "WFVariableName" {
-                                            self.set_names.insert(s.clone(), ());
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    LineStmt::Expr(e) => self.generic_set(e),
                     _ => {}
                 }
             }
