@@ -297,6 +297,75 @@ mod tests {
         }
     }
 
+    /// The tests on spellings agree with building the spelling and testing it the plain
+    /// way.
+    #[test]
+    fn spelling_tests_match_plain_ones() {
+        let plain_identifier = |s: &str| {
+            let mut chars = s.chars();
+            chars.next().is_some_and(|c| id_char(c, true))
+                && chars.all(|c| id_char(c, false))
+                && !PY_KEYWORDS.contains(&s)
+        };
+        let samples = [
+            "",
+            ".",
+            "_",
+            " ",
+            "a",
+            "1",
+            "a.b",
+            "1a.b",
+            "a1.b2",
+            "a_b.c",
+            "a..b",
+            ".a",
+            "a.",
+            "action.input",
+            "with.uuid",
+            "is.workflow.actions.gettext",
+            "com.x-y.z",
+            "é.x",
+            "变量.值",
+            "ﬁ.x",
+            "a\u{200d}b.c",
+            "None",
+            "None.x",
+            "match.case",
+            "__workflow__",
+            "Contents of URL",
+            "Contents  of",
+            " lead",
+            "trail ",
+            "if",
+            "a b",
+            "1 a",
+            "a 1",
+            "Repeat Item",
+            "class",
+            "action input",
+            "a\tb",
+            "x.y z",
+        ];
+        for id in samples {
+            let name = id.replace('.', "_");
+            let plain = !id.is_empty()
+                && !id.contains('_')
+                && id.contains('.')
+                && plain_identifier(&name)
+                && !RESERVED.contains(&name.as_str());
+            assert_eq!(has_function_name(id), plain, "{id:?}");
+            let spaced = id.replace(' ', "_");
+            let plain = !id.contains('_')
+                && !id.starts_with(' ')
+                && !id.ends_with(' ')
+                && !id.contains("  ")
+                && plain_identifier(&spaced);
+            assert_eq!(is_spaced_identifier(id), plain, "{id:?}");
+            assert_eq!(is_identifier(id), plain_identifier(id), "{id:?}");
+        }
+    }
+
     #[test]
     fn action_names_round_trip() {
         let id = "is.workflow.actions.downloadurl";

@@ -1445,6 +1445,51 @@ mod tests {
     }
 
     #[test]
+    fn escapes_at_every_offset() {
+        // Each escape at each place of short and long text, against one byte at a time.
+        let one_by_one = |t: &str| {
+            let mut s = String::new();
+            let mut i = 0;
+            while i < t.len() {
+                match escape_at(&t.as_bytes()[i..], 3) {
+                    Some((Escape::Str(e), n)) => {
+                        s.push_str(e);
+                        i += n;
+                    }
+                    Some((Escape::Byte(c), n)) => {
+                        s.push_str(&format!("\\x{c:02x}"));
+                        i += n;
+                    }
+                    Some((Escape::Unit(u), n)) => {
+                        s.push_str(&format!("\\u{u:04x}"));
+                        i += n;
+                    }
+                    None => {
+                        let c = t[i..].chars().next().unwrap();
+                        s.push(c);
+                        i += c.len_utf8();
+                    }
+                }
+            }
+            s
+        };
+        for special in [
+            "'", "''", "\\", "{", "\n", "\r", "\0", "\u{85}", "\u{2028}", "é", "😀",
+        ] {
+            for len in 0..20 {
+                for at in 0..=len {
+                    let t: String = "abcdefghijklmnopqrst"[..at].to_string()
+                        + special
+                        + &"ABCDEFGHIJKLMNOPQRST"[at..len];
+                    let mut s = String::new();
+                    escape_into(&mut s, &t, true);
+                    assert_eq!(s, one_by_one(&t), "{t:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn escapes() {
         let mut s = String::new();
         escape_into(
