@@ -10,7 +10,7 @@
 //!   timed on the already-decoded `.wflow` plist, so this is the like-for-like comparison.
 //!
 //! Each is timed for full conversion (read + lift + print) and for reading only, with wfc's
-//! readers and with the `plist` crate ("merely parsing"). Each figure is the least of 7
+//! readers and with the `plist` crate ("merely parsing"). Each figure is the least of 25
 //! rounds, all in one run.
 
 // The allocator of the `wfc` binary, so that timings are what users get.
@@ -46,7 +46,7 @@ fn main() {
 
     let time = |f: &dyn Fn() -> usize| {
         f(); // warm up
-        (0..7)
+        (0..25)
             .map(|_| {
                 let t = Instant::now();
                 std::hint::black_box(f());
