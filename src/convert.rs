@@ -51,6 +51,42 @@ impl Input {
     }
 }
 
+/// Output paths (relative to `-o DIR`) for inputs at places `rels`: the input's path with
+/// its extension replaced by `ext`. Inputs that would share a path (`x.plist` and
+/// `x.shortcut` side by side, as shortcuts are often shared) keep their whole file name
+/// (`x.plist.py`, `x.shortcut.py`); any that still collide (the same place below two roots)
+/// get a number (`x.plist-2.py`), so that no output overwrites another.
+pub fn output_paths(rels: &[PathBuf], ext: &str) -> Vec<PathBuf> {
+    use std::collections::HashMap;
+    let plain = |r: &PathBuf| r.with_extension(ext);
+    let mut count: HashMap<PathBuf, usize> = HashMap::new();
+    for r in rels {
+        *count.entry(plain(r)).or_default() += 1;
+    }
+    let mut taken = std::collections::HashSet::new();
+    rels.iter()
+        .map(|r| {
+            let first = if count[&plain(r)] == 1 {
+                plain(r)
+            } else {
+                let mut name = r.clone().into_os_string();
+                name.push(format!(".{ext}"));
+                PathBuf::from(name)
+            };
+            let mut candidate = first.clone();
+            let mut n = 2;
+            while !taken.insert(candidate.clone()) {
+                let stem = first.with_extension("").into_os_string();
+                let mut name = stem;
+                name.push(format!("-{n}.{ext}"));
+                candidate = PathBuf::from(name);
+                n += 1;
+            }
+            candidate
+        })
+        .collect()
+}
+
 /// The inputs a command line names, with directories walked (symlinks followed, loops
 /// reported) and files that are not shortcuts skipped. Unreadable entries are returned as
 /// errors so that the batch can report them and go on.
@@ -249,4 +285,32 @@ pub fn convert(input: Input, limits: &Limits) -> Outcome {
         (wf, code)
     });
     Outcome { input, result }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(rels: &[&str]) -> Vec<String> {
+        let rels: Vec<PathBuf> = rels.iter().map(PathBuf::from).collect();
+        output_paths(&rels, "py")
+            .into_iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn outputs_never_overwrite_each_other() {
+        assert_eq!(paths(&["a/x.plist", "a/y.shortcut"]), ["a/x.py", "a/y.py"]);
+        // Twins side by side keep their whole names; others are untouched.
+        assert_eq!(
+            paths(&["a/x.plist", "a/x.shortcut", "a/x.json", "b/x.plist"]),
+            ["a/x.plist.py", "a/x.shortcut.py", "a/x.json.py", "b/x.py"]
+        );
+        // The same place below two roots.
+        assert_eq!(
+            paths(&["x.plist", "x.plist", "x.plist"]),
+            ["x.plist.py", "x.plist-2.py", "x.plist-3.py"]
+        );
+    }
 }

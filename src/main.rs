@@ -507,10 +507,11 @@ fn write_outputs(outcomes: &[Outcome], output: Option<&Path>, format: Format) ->
             };
             match output {
                 Some(dir) => {
-                    for o in outcomes {
+                    let rels: Vec<PathBuf> = outcomes.iter().map(|o| o.input.rel()).collect();
+                    let paths = convert::output_paths(&rels, ext);
+                    for (o, rel) in outcomes.iter().zip(paths) {
                         let Some(text) = render(o) else { continue };
-                        let mut target = dir.join(o.input.rel());
-                        target.set_extension(ext);
+                        let target = dir.join(rel);
                         if let Some(parent) = target.parent() {
                             std::fs::create_dir_all(parent)
                                 .with_context(|| format!("creating {}", parent.display()))?;
