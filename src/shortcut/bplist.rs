@@ -10,8 +10,14 @@
 use crate::limits::Limits;
 
 /// Weight of one value in the expanded tree, besides its string or data bytes: about
-/// what the built value costs in memory.
-const NODE_WEIGHT: u64 = 64;
+/// what the built value costs in memory. The fast reader charges the same.
+pub(crate) const NODE_WEIGHT: u64 = 64;
+
+/// The expansion budget of a file: what the tree it builds may weigh.
+pub(crate) fn budget(bytes: &[u8], limits: &Limits) -> u64 {
+    (limits.max_decompressed_bytes as u64)
+        .min((limits.max_expansion_ratio as u64).saturating_mul(bytes.len() as u64))
+}
 
 /// Checks the depth and expanded size of a binary plist. `Err` says why it is refused;
 /// structural errors the scan cannot get past are left to the `plist` crate to report.
@@ -19,8 +25,7 @@ pub(crate) fn check(bytes: &[u8], limits: &Limits) -> Result<(), String> {
     let Some(doc) = Doc::open(bytes) else {
         return Ok(()); // malformed trailer or table: the plist crate reports it
     };
-    let budget = (limits.max_decompressed_bytes as u64)
-        .min((limits.max_expansion_ratio as u64).saturating_mul(bytes.len() as u64));
+    let budget = budget(bytes, limits);
     // Per object: 0 unseen, 1 on the walk's path, 2 done (with its weight in `weight`).
     let mut state = vec![0u8; doc.num_objects];
     let mut weight = vec![0u64; doc.num_objects];
@@ -76,15 +81,17 @@ fn too_big(budget: u64) -> String {
     format!("shared objects expand to more than {budget} bytes")
 }
 
-struct Doc<'a> {
-    bytes: &'a [u8],
+/// A binary plist's trailer and offset table, checked against the file's length; shared
+/// with the fast reader ([`super::fast_binary`]).
+pub(crate) struct Doc<'a> {
+    pub(crate) bytes: &'a [u8],
     /// Offset of the trailer: objects and the offset table lie before it.
-    trailer: usize,
-    offset_size: usize,
-    ref_size: usize,
-    num_objects: usize,
-    root: usize,
-    table: usize,
+    pub(crate) trailer: usize,
+    pub(crate) offset_size: usize,
+    pub(crate) ref_size: usize,
+    pub(crate) num_objects: usize,
+    pub(crate) root: usize,
+    pub(crate) table: usize,
 }
 
 struct Object {
@@ -93,12 +100,21 @@ struct Object {
     children: Vec<usize>,
 }
 
-fn be(b: &[u8]) -> u64 {
-    b.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x))
+/// A big-endian unsigned integer of 1 to 8 bytes (offsets and references are read once per
+/// object, so the common widths get their own loads).
+#[inline]
+pub(crate) fn be(b: &[u8]) -> u64 {
+    match *b {
+        [x] => u64::from(x),
+        [x, y] => u64::from(u16::from_be_bytes([x, y])),
+        [a, b, c, d] => u64::from(u32::from_be_bytes([a, b, c, d])),
+        [a, b, c, d, e, f, g, h] => u64::from_be_bytes([a, b, c, d, e, f, g, h]),
+        _ => b.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x)),
+    }
 }
 
 impl<'a> Doc<'a> {
-    fn open(bytes: &'a [u8]) -> Option<Doc<'a>> {
+    pub(crate) fn open(bytes: &'a [u8]) -> Option<Doc<'a>> {
         if bytes.len() < 8 + 32 || !bytes.starts_with(b"bplist00") {
             return None;
         }
@@ -131,20 +147,21 @@ impl<'a> Doc<'a> {
         })
     }
 
-    fn offset(&self, index: usize) -> Option<usize> {
+    /// Where object `index` (below `num_objects`) starts.
+    pub(crate) fn offset(&self, index: usize) -> Option<usize> {
         let at = self.table + index * self.offset_size;
         usize::try_from(be(&self.bytes[at..at + self.offset_size])).ok()
     }
 
     /// Reads `n` bytes at `pos`, before the trailer.
-    fn slice(&self, pos: usize, n: usize) -> Option<&'a [u8]> {
+    pub(crate) fn slice(&self, pos: usize, n: usize) -> Option<&'a [u8]> {
         let end = pos.checked_add(n)?;
         (end <= self.trailer).then(|| &self.bytes[pos..end])
     }
 
     /// The length of a string, data or collection whose marker is at `pos`; returns it
     /// and the position after it.
-    fn length(&self, pos: usize) -> Option<(u64, usize)> {
+    pub(crate) fn length(&self, pos: usize) -> Option<(u64, usize)> {
         let low = self.slice(pos, 1)?[0] & 0x0f;
         if low != 0x0f {
             return Some((u64::from(low), pos + 1));

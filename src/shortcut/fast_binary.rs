@@ -6,47 +6,28 @@
 //! object kinds — and the caller then reads the file with the `plist` crate, behind the
 //! pre-scan in [`super::bplist`], which reports the error.
 
+use super::bplist::{be, budget, Doc, NODE_WEIGHT};
 use super::tree::{PDict, PValue};
 use crate::limits::Limits;
 use bumpalo::Bump;
 
-/// Weight of one value against the expansion budget, besides its bytes (as in the
-/// pre-scan).
-const NODE_WEIGHT: u64 = 64;
-
 /// Reads a binary plist into `arena` (strings and data borrow from `bytes`), or `None`.
 pub(crate) fn parse<'a>(bytes: &'a [u8], arena: &'a Bump, limits: &Limits) -> Option<PValue<'a>> {
-    if bytes.len() < 8 + 32 || !bytes.starts_with(b"bplist00") {
-        return None;
-    }
-    let trailer = bytes.len() - 32;
-    let t = &bytes[trailer..];
-    let offset_size = usize::from(t[6]);
-    let ref_size = usize::from(t[7]);
-    if ![1, 2, 3, 4, 8].contains(&offset_size) || ![1, 2, 3, 4, 8].contains(&ref_size) {
-        return None;
-    }
-    let num_objects = usize::try_from(be(&t[8..16])).ok()?;
-    let root = usize::try_from(be(&t[16..24])).ok()?;
-    let table = usize::try_from(be(&t[24..32])).ok()?;
-    let end = num_objects
-        .checked_mul(offset_size)
-        .and_then(|n| n.checked_add(table))?;
-    if end > trailer || root >= num_objects {
-        return None;
-    }
-    let budget = (limits.max_decompressed_bytes as u64)
-        .min((limits.max_expansion_ratio as u64).saturating_mul(bytes.len() as u64));
+    let doc = Doc::open(bytes)?;
+    let budget = budget(bytes, limits);
+    // A cache entry per object is 16 bytes: skipped when the object count (bounded only by
+    // the file's length) would make that more than the tree itself may weigh.
+    let strings = if (doc.num_objects as u64).saturating_mul(16) <= budget {
+        vec![None; doc.num_objects]
+    } else {
+        Vec::new()
+    };
+    let root = doc.root;
     let mut r = Reader {
-        b: bytes,
-        trailer,
-        table,
-        offset_size,
-        ref_size,
-        num_objects,
+        doc,
         max_depth: limits.max_depth,
         budget,
-        strings: vec![None; num_objects],
+        strings,
         arena,
         entries: Vec::new(),
         items: Vec::new(),
@@ -54,30 +35,12 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], arena: &'a Bump, limits: &Limits) -> Op
     r.object(root, 0)
 }
 
-/// A big-endian unsigned integer of 1 to 8 bytes (offsets and references are read once per
-/// object, so the common widths get their own loads).
-#[inline]
-fn be(b: &[u8]) -> u64 {
-    match *b {
-        [x] => u64::from(x),
-        [x, y] => u64::from(u16::from_be_bytes([x, y])),
-        [a, b, c, d] => u64::from(u32::from_be_bytes([a, b, c, d])),
-        [a, b, c, d, e, f, g, h] => u64::from_be_bytes([a, b, c, d, e, f, g, h]),
-        _ => b.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x)),
-    }
-}
-
 struct Reader<'a> {
-    b: &'a [u8],
-    trailer: usize,
-    table: usize,
-    offset_size: usize,
-    ref_size: usize,
-    num_objects: usize,
+    doc: Doc<'a>,
     max_depth: usize,
     /// What is left of the expansion budget.
     budget: u64,
-    /// ASCII/UTF-8 string objects already read, by object index.
+    /// ASCII/UTF-8 string objects already read, by object index (empty: no cache).
     strings: Vec<Option<&'a str>>,
     arena: &'a Bump,
     // Members of the collections being read, moved into the arena when each is complete.
@@ -86,10 +49,8 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    /// `n` bytes at `pos`, before the trailer.
     fn slice(&self, pos: usize, n: usize) -> Option<&'a [u8]> {
-        let end = pos.checked_add(n)?;
-        (end <= self.trailer).then(|| &self.b[pos..end])
+        self.doc.slice(pos, n)
     }
 
     fn spend(&mut self, n: u64) -> Option<()> {
@@ -100,31 +61,21 @@ impl<'a> Reader<'a> {
     /// The length of a string, data or collection whose marker is at `pos`, and where its
     /// content starts.
     fn length(&self, pos: usize) -> Option<(usize, usize)> {
-        let low = self.slice(pos, 1)?[0] & 0x0f;
-        if low != 0x0f {
-            return Some((usize::from(low), pos + 1));
-        }
-        let int_marker = self.slice(pos + 1, 1)?[0];
-        if int_marker >> 4 != 0x1 {
-            return None;
-        }
-        let n = 1usize << (int_marker & 0x03);
-        let len = usize::try_from(be(self.slice(pos + 2, n)?)).ok()?;
-        Some((len, pos + 2 + n))
+        let (len, start) = self.doc.length(pos)?;
+        Some((usize::try_from(len).ok()?, start))
     }
 
     fn reference(&self, refs: &[u8], i: usize) -> usize {
-        let at = i * self.ref_size;
-        be(&refs[at..at + self.ref_size]) as usize
+        let size = self.doc.ref_size;
+        be(&refs[i * size..(i + 1) * size]) as usize
     }
 
     fn object(&mut self, index: usize, depth: usize) -> Option<PValue<'a>> {
         // Depth also ends cycles: a cycle nests forever.
-        if index >= self.num_objects || depth > self.max_depth {
+        if index >= self.doc.num_objects || depth > self.max_depth {
             return None;
         }
-        let at = self.table + index * self.offset_size;
-        let pos = usize::try_from(be(&self.b[at..at + self.offset_size])).ok()?;
+        let pos = self.doc.offset(index)?;
         let marker = self.slice(pos, 1)?[0];
         let body = pos + 1;
         let v = match (marker >> 4, marker & 0x0f) {
@@ -157,12 +108,14 @@ impl<'a> Reader<'a> {
             (0x5, _) => {
                 // Files share one object per distinct string (every `WFSerializationType`
                 // key is the same object): validate each once.
-                let s = match self.strings[index] {
+                let s = match self.strings.get(index).copied().flatten() {
                     Some(s) => s,
                     None => {
                         let (len, start) = self.length(pos)?;
                         let s = simdutf8::basic::from_utf8(self.slice(start, len)?).ok()?;
-                        self.strings[index] = Some(s);
+                        if let Some(slot) = self.strings.get_mut(index) {
+                            *slot = Some(s);
+                        }
                         s
                     }
                 };
@@ -182,7 +135,7 @@ impl<'a> Reader<'a> {
             (0x8, n) if n < 8 => PValue::Uid(be(self.slice(body, usize::from(n) + 1)?)),
             (0xa, _) => {
                 let (len, start) = self.length(pos)?;
-                let refs = self.slice(start, len.checked_mul(self.ref_size)?)?;
+                let refs = self.slice(start, len.checked_mul(self.doc.ref_size)?)?;
                 self.spend(0)?;
                 let base = self.items.len();
                 for i in 0..len {
@@ -195,7 +148,7 @@ impl<'a> Reader<'a> {
             }
             (0xd, _) => {
                 let (len, start) = self.length(pos)?;
-                let refs = self.slice(start, len.checked_mul(2 * self.ref_size)?)?;
+                let refs = self.slice(start, len.checked_mul(2 * self.doc.ref_size)?)?;
                 self.spend(0)?;
                 let base = self.entries.len();
                 for i in 0..len {

@@ -106,38 +106,11 @@ pub fn sniff(bytes: &[u8]) -> Option<Container> {
 /// Reads a workflow plist from the bytes of a file, as the `plist` crate builds it. The
 /// converter uses [`read_tree`], which gives the same values faster.
 pub fn read_bytes(bytes: &[u8], limits: &Limits) -> Result<Loaded, ReadError> {
-    let container = check_input(bytes, limits)?;
-    let mut provenance = Provenance {
-        container: container.name().to_string(),
-        ..Default::default()
-    };
-    let plist = match container {
-        Container::BinaryPlist => parse_plist(bytes, limits)?,
-        Container::XmlPlist => parse_plist(bytes, limits)?,
-        Container::Json => {
-            provenance.typing_lost = true;
-            json::read(bytes, limits)?
-        }
-        Container::Aea => {
-            let file = aea::read(bytes, limits)?;
-            provenance.extra.extend(file.metadata());
-            parse_plist(&file.wflow, limits)?
-        }
-        Container::Zip => read_action_clips(bytes, limits)?,
-    };
-    // Some JSON dumps wrap the workflow in a one-element array.
-    let plist = match plist {
-        plist::Value::Array(mut a)
-            if container == Container::Json
-                && a.len() == 1
-                && matches!(a[0], plist::Value::Dictionary(_)) =>
-        {
-            provenance
-                .extra
-                .push(("wrapper".into(), "one-element array".into()));
-            a.pop().expect("length checked")
-        }
-        other => other,
+    let mut wflow = Vec::new();
+    let (payload, provenance) = open_container(bytes, &mut wflow, limits)?;
+    let plist = match payload {
+        Payload::Plist(b) => parse_plist(b, limits)?,
+        Payload::Value(v) => v,
     };
     match plist {
         plist::Value::Dictionary(d) => Ok(Loaded {
@@ -170,48 +143,66 @@ pub fn read_tree<'a>(
     scratch: &'a mut Scratch,
     limits: &Limits,
 ) -> Result<LoadedTree<'a>, ReadError> {
-    scratch.arena.reset();
-    let container = check_input(bytes, limits)?;
-    let mut provenance = Provenance {
-        container: container.name().to_string(),
-        ..Default::default()
+    let Scratch { arena, wflow } = scratch;
+    arena.reset();
+    let arena: &'a bumpalo::Bump = arena;
+    let (payload, provenance) = open_container(bytes, wflow, limits)?;
+    let plist = match payload {
+        Payload::Plist(b) => parse_tree(b, arena, limits)?,
+        Payload::Value(v) => PValue::from_plist(&v, arena),
     };
-    let plist = match container {
-        Container::BinaryPlist | Container::XmlPlist => parse_tree(bytes, &scratch.arena, limits)?,
-        Container::Json => {
-            provenance.typing_lost = true;
-            PValue::from_plist(&json::read(bytes, limits)?, &scratch.arena)
-        }
-        Container::Aea => {
-            let file = aea::read(bytes, limits)?;
-            provenance.extra.extend(file.metadata());
-            scratch.wflow = file.wflow;
-            let scratch: &'a Scratch = scratch;
-            parse_tree(&scratch.wflow, &scratch.arena, limits)?
-        }
-        Container::Zip => PValue::from_plist(&read_action_clips(bytes, limits)?, &scratch.arena),
-    };
-    match unwrap_json_array(plist, container, &mut provenance) {
+    match plist {
         PValue::Dictionary(plist) => Ok(LoadedTree { plist, provenance }),
         other => Err(ReadError::NotADict(other.kind_name())),
     }
 }
 
-/// Some JSON dumps wrap the workflow in a one-element array.
-fn unwrap_json_array<'a>(
-    plist: PValue<'a>,
-    container: Container,
-    provenance: &mut Provenance,
-) -> PValue<'a> {
-    match plist {
-        PValue::Array([one @ PValue::Dictionary(_)]) if container == Container::Json => {
-            provenance
-                .extra
-                .push(("wrapper".into(), "one-element array".into()));
-            *one
+/// What a container holds: the bytes of a binary or XML plist, or a value its reader
+/// already built (JSON dumps, action clips).
+enum Payload<'a> {
+    Plist(&'a [u8]),
+    Value(plist::Value),
+}
+
+/// Opens the container [`read_bytes`] and [`read_tree`] share; a signed file's payload is
+/// decoded into `wflow`.
+fn open_container<'a>(
+    bytes: &'a [u8],
+    wflow: &'a mut Vec<u8>,
+    limits: &Limits,
+) -> Result<(Payload<'a>, Provenance), ReadError> {
+    let container = check_input(bytes, limits)?;
+    let mut provenance = Provenance {
+        container: container.name().to_string(),
+        ..Default::default()
+    };
+    let payload = match container {
+        Container::BinaryPlist | Container::XmlPlist => Payload::Plist(bytes),
+        Container::Json => {
+            provenance.typing_lost = true;
+            // Some JSON dumps wrap the workflow in a one-element array.
+            Payload::Value(match json::read(bytes, limits)? {
+                plist::Value::Array(mut a)
+                    if a.len() == 1 && matches!(a[0], plist::Value::Dictionary(_)) =>
+                {
+                    provenance
+                        .extra
+                        .push(("wrapper".into(), "one-element array".into()));
+                    a.pop().expect("length checked")
+                }
+                other => other,
+            })
         }
-        other => other,
-    }
+        Container::Aea => {
+            let file = aea::read(bytes, limits)?;
+            provenance.extra.extend(file.metadata());
+            *wflow = file.wflow;
+            let wflow: &'a Vec<u8> = wflow;
+            Payload::Plist(wflow)
+        }
+        Container::Zip => Payload::Value(read_action_clips(bytes, limits)?),
+    };
+    Ok((payload, provenance))
 }
 
 /// Parses a binary or XML plist into a tree: the fast readers first, the `plist` crate
