@@ -365,6 +365,9 @@ fn decode_lzfse(data: &[u8], raw: u32, offset: usize, out: &mut Vec<u8>) -> Resu
             std::cell::RefCell::new(lzfse_rust::LzfseRingDecoder::default());
     }
     let start = out.len();
+    // Room for all of it up front (`raw` is bounded by the payload limit): reading into
+    // spare capacity saves `read_to_end` its small probing reads and regrowths.
+    out.reserve(raw as usize + 1);
     DECODER
         .with_borrow_mut(|decoder| {
             decoder
