@@ -51,25 +51,30 @@ pub fn lift_tree(loaded: LoadedTree<'_>, limits: &Limits) -> Result<Workflow, Li
             meta.push((k.to_string(), lift_value(v)));
         }
     }
-    sort_params(&mut meta);
+    sort_keys(&mut meta);
     let mut warnings = Vec::new();
     let list = match actions {
         Some(P::Array(a)) => *a,
         Some(other) => return Err(LiftError::ActionsNotArray(other.kind_name())),
         None => return Err(LiftError::NoActions),
     };
-    let mut parsed = Vec::with_capacity(list.len());
-    for (index, a) in list.iter().enumerate() {
-        match a {
-            P::Dictionary(d) => parsed.push(lift_action(*d)),
-            other => {
-                return Err(LiftError::ActionNotDict {
-                    index,
-                    kind: other.kind_name(),
-                })
-            }
-        }
+    // Checked before any action is lifted, so that this error wins over a nesting one.
+    if let Some((index, other)) = list
+        .iter()
+        .enumerate()
+        .find(|(_, a)| !matches!(a, P::Dictionary(_)))
+    {
+        return Err(LiftError::ActionNotDict {
+            index,
+            kind: other.kind_name(),
+        });
     }
+    // Each action goes straight into its block rather than through a list first: an
+    // `Action` is large, and every move of one is a copy.
+    let parsed = list.iter().map(|a| match a {
+        P::Dictionary(d) => lift_action(*d),
+        _ => unreachable!("checked above"),
+    });
     let body = structure(parsed, limits, &mut warnings)?;
     Ok(Workflow {
         meta,
@@ -102,9 +107,18 @@ pub fn lift_action(d: PDict<'_>) -> Action {
         }
     }
     action.no_params = !has_params;
-    sort_params(&mut action.params);
-    sort_params(&mut action.extra);
+    sort_keys(&mut action.params);
+    sort_keys(&mut action.extra);
     action
+}
+
+/// [`sort_params`], skipped when the file already wrote its keys in order (most do), as
+/// checking is a single pass where even a sorted input costs the sort a full comparison
+/// pass plus its setup.
+fn sort_keys(p: &mut Params) {
+    if !p.is_sorted_by(|a, b| a.0 <= b.0) {
+        sort_params(p);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -149,7 +163,7 @@ fn lift_dict(d: &PDict<'_>) -> Value {
         .iter()
         .map(|(k, v)| (k.to_string(), lift_value(v)))
         .collect();
-    sort_params(&mut p);
+    sort_keys(&mut p);
     Value::Dict(p)
 }
 
@@ -223,57 +237,74 @@ fn var_ref(v: &P<'_>) -> Option<VarRef> {
 }
 
 /// A variable dictionary in one of the shapes Shortcuts writes; `None` for anything else.
+// One pass over the keys: most dictionaries that reach here are not variables and fail at
+// their first key, and the ones that are need no further lookups.
 fn var_ref_dict(d: &PDict<'_>) -> Option<VarRef> {
-    let ty = d.get("Type")?.as_string()?;
-    let mut allowed: &[&str] = &["Type", "Aggrandizements"];
-    let var = match ty {
-        "ActionOutput" => {
-            allowed = &["Type", "Aggrandizements", "OutputUUID", "OutputName"];
-            Var::ActionOutput {
-                uuid: d.get("OutputUUID")?.as_string()?.to_string(),
-                name: match d.get("OutputName") {
-                    Some(n) => Some(n.as_string()?.to_string()),
-                    None => None,
-                },
-            }
-        }
-        "Variable" => {
-            allowed = &["Type", "Aggrandizements", "VariableName", "VariableUUID"];
-            Var::Named {
-                name: d.get("VariableName")?.as_string()?.to_string(),
-                uuid: match d.get("VariableUUID") {
-                    Some(n) => Some(n.as_string()?.to_string()),
-                    None => None,
-                },
-            }
-        }
-        "ExtensionInput" => Var::ShortcutInput,
-        "Input" => Var::ActionInput,
-        "Clipboard" => Var::Clipboard,
-        "CurrentDate" => Var::CurrentDate,
-        "DeviceDetails" => Var::DeviceDetails,
-        "Ask" => {
-            allowed = &["Type", "Aggrandizements", "Prompt"];
-            Var::Ask {
-                prompt: match d.get("Prompt") {
-                    Some(n) => Some(n.as_string()?.to_string()),
-                    None => None,
-                },
-            }
-        }
-        _ => return None,
-    };
-    if d.keys().any(|k| !allowed.contains(&k)) {
-        return None;
+    let mut ty = None;
+    let mut aggrs = None;
+    let (mut output_uuid, mut output_name) = (None, None);
+    let (mut var_name, mut var_uuid) = (None, None);
+    let mut prompt = None;
+    for (k, v) in d.iter() {
+        let slot = match k {
+            "Type" => &mut ty,
+            "Aggrandizements" => &mut aggrs,
+            "OutputUUID" => &mut output_uuid,
+            "OutputName" => &mut output_name,
+            "VariableName" => &mut var_name,
+            "VariableUUID" => &mut var_uuid,
+            "Prompt" => &mut prompt,
+            _ => return None,
+        };
+        *slot = Some(v);
     }
-    let aggr = match d.get("Aggrandizements") {
+    let string = |v: Option<&P<'_>>| -> Option<Option<String>> {
+        match v {
+            None => Some(None),
+            Some(v) => Some(Some(v.as_string()?.to_string())),
+        }
+    };
+    // Keys that belong to another type of variable make the dictionary plain.
+    let output_keys = output_uuid.is_some() || output_name.is_some();
+    let variable_keys = var_name.is_some() || var_uuid.is_some();
+    let var = match ty?.as_string()? {
+        "ActionOutput" if !variable_keys && prompt.is_none() => Var::ActionOutput {
+            uuid: output_uuid?.as_string()?.to_string(),
+            name: string(output_name)?,
+        },
+        "Variable" if !output_keys && prompt.is_none() => Var::Named {
+            name: var_name?.as_string()?.to_string(),
+            uuid: string(var_uuid)?,
+        },
+        "Ask" if !output_keys && !variable_keys => Var::Ask {
+            prompt: string(prompt)?,
+        },
+        other => {
+            if output_keys || variable_keys || prompt.is_some() {
+                return None;
+            }
+            match other {
+                "ExtensionInput" => Var::ShortcutInput,
+                "Input" => Var::ActionInput,
+                "Clipboard" => Var::Clipboard,
+                "CurrentDate" => Var::CurrentDate,
+                "DeviceDetails" => Var::DeviceDetails,
+                _ => return None,
+            }
+        }
+    };
+    let aggr = match aggrs {
         None => Vec::new(),
         Some(a) => {
             let a = a.as_array()?;
             if a.is_empty() {
                 return None; // an explicit empty list would not survive printing
             }
-            a.iter().map(aggrandizement).collect::<Option<Vec<_>>>()?
+            let mut out = Vec::with_capacity(a.len());
+            for x in a {
+                out.push(aggrandizement(x)?);
+            }
+            out
         }
     };
     Some(VarRef {
@@ -313,7 +344,7 @@ fn aggrandizement(v: &P<'_>) -> Option<Aggr> {
             .iter()
             .map(|(k, v)| (k.to_string(), lift_value(v)))
             .collect();
-        sort_params(&mut p);
+        sort_keys(&mut p);
         Aggr::Other(p)
     }))
 }
@@ -411,10 +442,10 @@ fn block_kind(id: &str) -> Option<BlockKind> {
 }
 
 /// The block keys of a marker action: its group and mode, when both are well-formed.
-fn marker_of(a: &Action) -> Option<(BlockKind, String, i128)> {
+fn marker_of(a: &Action) -> Option<(BlockKind, &str, i128)> {
     let kind = block_kind(&a.id)?;
     let group = match a.param("GroupingIdentifier")? {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.as_str(),
         _ => return None,
     };
     let mode = match a.param("WFControlFlowMode")? {
@@ -456,13 +487,13 @@ impl Frame {
 }
 
 fn structure(
-    actions: Vec<Action>,
+    actions: impl Iterator<Item = Action>,
     limits: &Limits,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Stmt>, LiftError> {
     let mut top: Vec<Stmt> = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
-    for (index, a) in actions.into_iter().enumerate() {
+    for (index, a) in actions.enumerate() {
         let Some((kind, group, mode)) = marker_of(&a) else {
             let s = simple_stmt(a);
             match stack.last_mut() {
@@ -478,7 +509,7 @@ fn structure(
                 }
                 stack.push(Frame {
                     kind,
-                    group,
+                    group: group.to_owned(),
                     start: a,
                     segments: vec![(None, Vec::new())],
                 });
@@ -624,14 +655,16 @@ fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mu
             let mut operands = Vec::new();
             let mut input = None;
             let mut op = None;
-            start.params.retain(|(k, v)| {
+            // Removed entries are moved out (a placeholder is left to be dropped), not cloned.
+            start.params.retain_mut(|(k, v)| {
                 if !CONDITION_KEYS.contains(&k.as_str()) {
                     return true;
                 }
+                let v = std::mem::replace(v, Value::Bool(false));
                 match k.as_str() {
-                    "WFInput" => input = Some(v.clone()),
-                    "WFCondition" => op = Some(v.clone()),
-                    _ => operands.push((k.clone(), v.clone())),
+                    "WFInput" => input = Some(v),
+                    "WFCondition" => op = Some(v),
+                    _ => operands.push((std::mem::take(k), v)),
                 }
                 false
             });
@@ -672,13 +705,9 @@ fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mu
                 })
                 .collect();
             // WFMenuItems repeats the case titles; keep it only when it says something else.
-            let titles: Vec<Value> = cases.iter().map(|c| c.title.clone()).collect();
             let items = match take(&mut start, "WFMenuItems") {
                 None => MenuItems::Absent,
-                // Debug text compares reals bit for bit (NaN included).
-                Some(Value::Array(items)) if format!("{items:?}") == format!("{titles:?}") => {
-                    MenuItems::FromCases
-                }
+                Some(Value::Array(items)) if same_titles(&items, &cases) => MenuItems::FromCases,
                 Some(other) => MenuItems::Other(other),
             };
             Stmt::Menu {
@@ -700,6 +729,74 @@ fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mu
         },
     };
     out.push(stmt);
+}
+
+/// Whether `WFMenuItems` lists exactly the case titles. Equal means equal Debug text, which
+/// compares reals bit for bit (NaN included); without reals on either side that is `==`,
+/// and the text is only built when there are some.
+fn same_titles(items: &[Value], cases: &[MenuCase]) -> bool {
+    if items.len() != cases.len() {
+        return false;
+    }
+    let has_real = items
+        .iter()
+        .chain(cases.iter().map(|c| &c.title))
+        .any(has_real);
+    if !has_real {
+        return items.iter().zip(cases).all(|(i, c)| *i == c.title);
+    }
+    let titles: Vec<&Value> = cases.iter().map(|c| &c.title).collect();
+    let items: Vec<&Value> = items.iter().collect();
+    format!("{items:?}") == format!("{titles:?}")
+}
+
+fn has_real(v: &Value) -> bool {
+    match v {
+        Value::Real(_) => true,
+        Value::String(_) | Value::Int(_) | Value::Bool(_) | Value::Date(_) | Value::Data(_) => {
+            false
+        }
+        Value::Array(a) => a.iter().any(has_real),
+        Value::Dict(p) => params_have_real(p),
+        Value::Text(t) => text_has_real(t),
+        Value::Attachment(r) | Value::VarRef(r) => var_has_real(r),
+        Value::DictField(items) => items.iter().any(dict_item_has_real),
+        Value::Serialized { value, .. } => has_real(value),
+    }
+}
+
+fn params_have_real(p: &Params) -> bool {
+    p.iter().any(|(_, v)| has_real(v))
+}
+
+fn text_has_real(t: &Text) -> bool {
+    t.parts
+        .iter()
+        .any(|p| matches!(p, TextPart::Var(r) if var_has_real(r)))
+}
+
+fn var_has_real(r: &VarRef) -> bool {
+    r.aggr.iter().any(|a| match a {
+        Aggr::DictKey(_) | Aggr::Coerce(_) => false,
+        Aggr::Property { user_info, .. } => user_info.as_ref().is_some_and(has_real),
+        Aggr::Other(p) => params_have_real(p),
+    })
+}
+
+fn dict_item_has_real(i: &DictItem) -> bool {
+    text_has_real(&i.key) || item_value_has_real(&i.value)
+}
+
+fn item_value_has_real(v: &DictItemValue) -> bool {
+    match v {
+        DictItemValue::Text(t) | DictItemValue::Number(t) => text_has_real(t),
+        DictItemValue::Bool(v) => has_real(v),
+        DictItemValue::Dict(items) => items.iter().any(dict_item_has_real),
+        DictItemValue::Array(items) => items.iter().any(|x| match x {
+            ArrayItem::Typed(t) => item_value_has_real(t),
+            ArrayItem::Plain(v) => has_real(v),
+        }),
+    }
 }
 
 /// Non-block actions: comments and variable setters get their own statements.
