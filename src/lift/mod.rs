@@ -180,44 +180,74 @@ pub fn lift_text(v: &P<'_>) -> Option<Text> {
     if extra != 0 {
         return None;
     }
-    let mut attach: Vec<(usize, VarRef)> = Vec::new();
-    if let Some(r) = ranges {
-        for (k, v) in r.iter() {
-            let pos = parse_range_key(k)?;
-            attach.push((pos, var_ref(v)?));
+    let parts = match ranges.map_or(0, |r| r.len()) {
+        0 => text_parts(s, std::iter::empty())?,
+        // The usual case: one variable, which needs no list to sort.
+        1 => {
+            let (k, v) = ranges?.iter().next()?;
+            text_parts(s, std::iter::once((parse_range_key(k)?, var_ref(v)?)))?
         }
-    }
-    attach.sort_by_key(|(p, _)| *p);
-    if attach.windows(2).any(|w| w[0].0 == w[1].0) {
-        return None;
-    }
-    // Literal runs are copied as slices; the scan stops after the last variable.
-    let mut parts = Vec::with_capacity(2 * attach.len() + 1);
-    let mut lit_start = 0;
-    let mut unit = 0usize;
-    let mut next = attach.into_iter().peekable();
-    let mut chars = s.char_indices();
-    while let Some(&(pos, _)) = next.peek() {
-        let (i, ch) = chars.next()?; // `None`: a range past the end of the string
-        if pos == unit {
-            if ch != '\u{FFFC}' {
+        n => {
+            let mut attach: Vec<(usize, VarRef)> = Vec::with_capacity(n);
+            for (k, v) in ranges?.iter() {
+                attach.push((parse_range_key(k)?, var_ref(v)?));
+            }
+            // Positions are unique once checked, so an unstable sort gives the one order.
+            attach.sort_unstable_by_key(|(p, _)| *p);
+            if attach.windows(2).any(|w| w[0].0 == w[1].0) {
                 return None;
             }
-            if lit_start < i {
-                parts.push(TextPart::Lit(s[lit_start..i].to_string()));
-            }
-            parts.push(TextPart::Var(next.next()?.1));
-            lit_start = i + ch.len_utf8();
+            text_parts(s, attach.into_iter())?
         }
-        unit += ch.len_utf16();
-    }
-    if lit_start < s.len() {
-        parts.push(TextPart::Lit(s[lit_start..].to_string()));
-    }
+    };
     Some(Text {
         parts,
         empty_ranges: ranges.is_some_and(|r| r.is_empty()),
     })
+}
+
+/// Splits `s` at its variables (`(UTF-16 offset, variable)`, in increasing order), each of
+/// which must sit on a U+FFFC. Literal runs are copied as slices; the scan stops after the
+/// last variable.
+fn text_parts(
+    s: &str,
+    vars: impl ExactSizeIterator<Item = (usize, VarRef)>,
+) -> Option<Vec<TextPart>> {
+    let mut parts = Vec::with_capacity(2 * vars.len() + 1);
+    let b = s.as_bytes();
+    let mut lit_start = 0;
+    // Byte index `i` is at UTF-16 offset `unit`; both only move forward.
+    let mut i = 0;
+    let mut unit = 0usize;
+    for (pos, var) in vars {
+        while unit < pos {
+            // The width of a character follows from its first byte (`s` is valid UTF-8).
+            let lead = *b.get(i)?;
+            let (bytes, units) = match lead {
+                0x00..=0x7F => (1, 1),
+                0x80..=0xDF => (2, 1),
+                0xE0..=0xEF => (3, 1),
+                _ => (4, 2),
+            };
+            i += bytes;
+            unit += units;
+        }
+        // Past it: the offset falls inside a surrogate pair, where no U+FFFC can be.
+        if unit != pos || b.get(i..i + 3)? != "\u{FFFC}".as_bytes() {
+            return None;
+        }
+        if lit_start < i {
+            parts.push(TextPart::Lit(s[lit_start..i].to_string()));
+        }
+        parts.push(TextPart::Var(var));
+        i += 3;
+        unit += 1;
+        lit_start = i;
+    }
+    if lit_start < s.len() {
+        parts.push(TextPart::Lit(s[lit_start..].to_string()));
+    }
+    Some(parts)
 }
 
 /// `"{12, 1}"` → 12. Only the exact form the compiler writes is accepted.
@@ -832,4 +862,79 @@ pub fn simple_stmt(mut a: Action) -> Stmt {
         }
     }
     Stmt::Action(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INPUT: P<'static> = P::Dictionary(PDict(&[("Type", P::String("ExtensionInput"))]));
+
+    fn text(s: &'static str, ranges: &'static [(&'static str, P<'static>)]) -> Option<Text> {
+        let d: &'static [(&str, P<'static>)] = Box::leak(Box::new([
+            ("string", P::String(s)),
+            ("attachmentsByRange", P::Dictionary(PDict(ranges))),
+        ]));
+        lift_text(&P::Dictionary(PDict(d)))
+    }
+
+    fn input() -> TextPart {
+        TextPart::Var(var_ref(&INPUT).expect("a variable"))
+    }
+
+    #[test]
+    fn text_offsets_count_utf16_units() {
+        let t = text("😀\u{FFFC}x", &[("{2, 1}", INPUT)]).expect("typed");
+        assert_eq!(
+            t.parts,
+            [
+                TextPart::Lit("😀".into()),
+                input(),
+                TextPart::Lit("x".into())
+            ]
+        );
+        // Inside the surrogate pair, on a plain character, past the end.
+        for key in ["{1, 1}", "{3, 1}", "{4, 1}"] {
+            let ranges = Box::leak(Box::new([(key, INPUT)]));
+            assert_eq!(text("😀\u{FFFC}x", ranges), None, "{key}");
+        }
+    }
+
+    #[test]
+    fn text_variables_in_any_key_order() {
+        let t = text(
+            "ab\u{FFFC}cdefghi\u{FFFC}",
+            &[("{10, 1}", INPUT), ("{2, 1}", INPUT)],
+        )
+        .expect("typed");
+        assert_eq!(
+            t.parts,
+            [
+                TextPart::Lit("ab".into()),
+                input(),
+                TextPart::Lit("cdefghi".into()),
+                input()
+            ]
+        );
+        assert!(!t.empty_ranges);
+        let t = text("plain", &[]).expect("typed");
+        assert_eq!(t.parts, [TextPart::Lit("plain".into())]);
+        assert!(t.empty_ranges);
+    }
+
+    #[test]
+    fn menu_titles_compare_reals_bit_for_bit() {
+        let case = |title: Value| MenuCase {
+            title,
+            marker: Action::new(ID_MENU),
+            body: Vec::new(),
+        };
+        let same = |a: Value, b: Value| same_titles(&[a], &[case(b)]);
+        assert!(same(Value::Real(f64::NAN), Value::Real(f64::NAN)));
+        assert!(!same(Value::Real(0.0), Value::Real(-0.0)));
+        assert!(!same(Value::Real(1.0), Value::Int(1)));
+        assert!(same(Value::String("a".into()), Value::String("a".into())));
+        assert!(!same(Value::String("a".into()), Value::String("b".into())));
+        assert!(!same_titles(&[], &[case(Value::Bool(true))]));
+    }
 }
