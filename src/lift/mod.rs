@@ -485,51 +485,49 @@ fn marker_of(a: &Action) -> Option<(BlockKind, &str, i128)> {
     Some((kind, group, mode))
 }
 
-/// An open block while structuring: its start, middle markers with the statements
-/// after each, in order.
+/// An open block while structuring: its start and middle markers, in order.
+///
+/// The statements of all open blocks sit in one list, in file order; a segment records
+/// where its statements begin in it. A body is cut off that list, at its final size, only
+/// once its block ends: growing one vector per body copied every statement on each growth.
 struct Frame {
     kind: BlockKind,
     group: String,
     start: Action,
-    /// (marker, statements after it); the first entry's marker is `None` (the start's body).
-    segments: Vec<(Option<Action>, Vec<Stmt>)>,
+    /// (marker, index of its first statement); the first entry's marker is `None` (the
+    /// start's body).
+    segments: Vec<(Option<Action>, usize)>,
 }
 
 impl Frame {
-    fn current(&mut self) -> &mut Vec<Stmt> {
-        &mut self
-            .segments
-            .last_mut()
-            .expect("a frame always has a segment")
-            .1
-    }
-
     /// An unterminated block: its actions go back, flat, in their original order.
-    fn flatten(self, out: &mut Vec<Stmt>) {
-        out.push(Stmt::Action(self.start));
-        for (marker, body) in self.segments {
+    fn flatten(self, stmts: &mut Vec<Stmt>) {
+        let base = self.segments[0].1;
+        let mut inner = stmts.split_off(base).into_iter();
+        stmts.push(Stmt::Action(self.start));
+        let mut next = base;
+        for (marker, begin) in self.segments {
+            stmts.extend(inner.by_ref().take(begin - next));
+            next = begin;
             if let Some(m) = marker {
-                out.push(Stmt::Action(m));
+                stmts.push(Stmt::Action(m));
             }
-            out.extend(body);
         }
+        stmts.extend(inner);
     }
 }
 
 fn structure(
-    actions: impl Iterator<Item = Action>,
+    actions: impl ExactSizeIterator<Item = Action>,
     limits: &Limits,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Stmt>, LiftError> {
-    let mut top: Vec<Stmt> = Vec::new();
+    // Every action makes at most one statement, so this never grows.
+    let mut stmts: Vec<Stmt> = Vec::with_capacity(actions.len());
     let mut stack: Vec<Frame> = Vec::new();
     for (index, a) in actions.enumerate() {
         let Some((kind, group, mode)) = marker_of(&a) else {
-            let s = simple_stmt(a);
-            match stack.last_mut() {
-                Some(f) => f.current().push(s),
-                None => top.push(s),
-            }
+            stmts.push(simple_stmt(a));
             continue;
         };
         match mode {
@@ -541,7 +539,7 @@ fn structure(
                     kind,
                     group: group.to_owned(),
                     start: a,
-                    segments: vec![(None, Vec::new())],
+                    segments: vec![(None, stmts.len())],
                 });
             }
             1 | 2 => {
@@ -554,11 +552,7 @@ fn structure(
                             "action {index}: {} with no matching start (group {group}); kept as a plain action",
                             if mode == 1 { "middle marker" } else { "block end" }
                         ));
-                        let s = Stmt::Action(a);
-                        match stack.last_mut() {
-                            Some(f) => f.current().push(s),
-                            None => top.push(s),
-                        }
+                        stmts.push(Stmt::Action(a));
                     }
                     Some(pos) => {
                         // Blocks opened inside this one were never closed.
@@ -568,8 +562,7 @@ fn structure(
                                 "block {} (group {}) has no end; kept as plain actions",
                                 f.start.id, f.group
                             ));
-                            let parent = stack.last_mut().expect("pos is below");
-                            f.flatten(parent.current());
+                            f.flatten(&mut stmts);
                         }
                         let frame = stack.last_mut().expect("pos is in the stack");
                         if mode == 1 {
@@ -582,14 +575,10 @@ fn structure(
                                     frame.start.id
                                 ));
                             }
-                            frame.segments.push((Some(a), Vec::new()));
+                            frame.segments.push((Some(a), stmts.len()));
                         } else {
                             let frame = stack.pop().expect("pos is in the stack");
-                            let out = match stack.last_mut() {
-                                Some(f) => f.current(),
-                                None => &mut top,
-                            };
-                            close_block(frame, a, out, warnings);
+                            close_block(frame, a, &mut stmts, warnings);
                         }
                     }
                 }
@@ -598,11 +587,7 @@ fn structure(
                 warnings.push(format!(
                     "action {index}: WFControlFlowMode {mode} is unknown; kept as a plain action"
                 ));
-                let s = Stmt::Action(a);
-                match stack.last_mut() {
-                    Some(f) => f.current().push(s),
-                    None => top.push(s),
-                }
+                stmts.push(Stmt::Action(a));
             }
         }
     }
@@ -611,13 +596,9 @@ fn structure(
             "block {} (group {}) has no end; kept as plain actions",
             f.start.id, f.group
         ));
-        let out = match stack.last_mut() {
-            Some(p) => p.current(),
-            None => &mut top,
-        };
-        f.flatten(out);
+        f.flatten(&mut stmts);
     }
-    Ok(top)
+    Ok(stmts)
 }
 
 fn strip_block_keys(a: &mut Action) {
@@ -631,7 +612,8 @@ fn take(a: &mut Action, key: &str) -> Option<Value> {
 }
 
 /// Builds the typed block, or flattens it when its markers do not fit the kind.
-fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mut Vec<String>) {
+/// The block's statements are the tail of `stmts`, which it replaces.
+fn close_block(frame: Frame, mut end: Action, stmts: &mut Vec<Stmt>, warnings: &mut Vec<String>) {
     // Markers whose extra keys have no place in the block's printed form stay flat.
     let clean = |a: &Action| a.extra.is_empty() && !a.no_params;
     let middle_ok = |a: &Action| {
@@ -654,7 +636,8 @@ fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mu
             BlockKind::If => frame.segments.len() <= 2,
             BlockKind::RepeatCount | BlockKind::RepeatEach => frame.segments.len() == 1,
             BlockKind::Menu => {
-                frame.segments[0].1.is_empty()
+                // The start's own body (up to the first case, or the end) is empty.
+                frame.segments.get(1).map_or(stmts.len(), |s| s.1) == frame.segments[0].1
                     && frame.segments[1..].iter().all(|(m, _)| {
                         m.as_ref()
                             .is_some_and(|m| m.param("WFMenuItemTitle").is_some())
@@ -668,8 +651,8 @@ fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mu
                 frame.group
             ));
         }
-        frame.flatten(out);
-        out.push(Stmt::Action(end));
+        frame.flatten(stmts);
+        stmts.push(Stmt::Action(end));
         return;
     }
     let Frame {
@@ -699,14 +682,14 @@ fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mu
                 false
             });
             let otherwise = if segments.len() == 2 {
-                let (m, body) = segments.pop().expect("two segments");
+                let (m, begin) = segments.pop().expect("two segments");
                 let mut m = m.expect("middle marker");
                 strip_block_keys(&mut m);
-                Some((m, body))
+                Some((m, stmts.split_off(begin)))
             } else {
                 None
             };
-            let then = segments.pop().expect("one segment").1;
+            let then = stmts.split_off(segments[0].1);
             Stmt::If {
                 cond: Box::new(Condition {
                     input,
@@ -720,20 +703,20 @@ fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mu
         }
         BlockKind::Menu => {
             let prompt = take(&mut start, "WFMenuPrompt");
-            let cases: Vec<MenuCase> = segments
-                .into_iter()
-                .skip(1)
-                .map(|(m, body)| {
-                    let mut marker = m.expect("case marker");
-                    strip_block_keys(&mut marker);
-                    let title = take(&mut marker, "WFMenuItemTitle").expect("checked above");
-                    MenuCase {
-                        title,
-                        marker,
-                        body,
-                    }
-                })
-                .collect();
+            // Bodies are cut off the end, so the cases come last to first.
+            let mut cases: Vec<MenuCase> = Vec::with_capacity(segments.len() - 1);
+            while segments.len() > 1 {
+                let (m, begin) = segments.pop().expect("checked length");
+                let mut marker = m.expect("case marker");
+                strip_block_keys(&mut marker);
+                let title = take(&mut marker, "WFMenuItemTitle").expect("checked above");
+                cases.push(MenuCase {
+                    title,
+                    marker,
+                    body: stmts.split_off(begin),
+                });
+            }
+            cases.reverse();
             // WFMenuItems repeats the case titles; keep it only when it says something else.
             let items = match take(&mut start, "WFMenuItems") {
                 None => MenuItems::Absent,
@@ -749,16 +732,16 @@ fn close_block(frame: Frame, mut end: Action, out: &mut Vec<Stmt>, warnings: &mu
         }
         BlockKind::RepeatCount => Stmt::RepeatCount {
             count: take(&mut start, "WFRepeatCount"),
-            body: segments.pop().expect("one segment").1,
+            body: stmts.split_off(segments[0].1),
             markers: Box::new(BlockMarkers { group, start, end }),
         },
         BlockKind::RepeatEach => Stmt::RepeatEach {
             items: take(&mut start, "WFInput"),
-            body: segments.pop().expect("one segment").1,
+            body: stmts.split_off(segments[0].1),
             markers: Box::new(BlockMarkers { group, start, end }),
         },
     };
-    out.push(stmt);
+    stmts.push(stmt);
 }
 
 /// Whether `WFMenuItems` lists exactly the case titles. Equal means equal Debug text, which
@@ -920,6 +903,73 @@ mod tests {
         let t = text("plain", &[]).expect("typed");
         assert_eq!(t.parts, [TextPart::Lit("plain".into())]);
         assert!(t.empty_ranges);
+    }
+
+    fn marker(id: &str, group: &str, mode: i128) -> Action {
+        let mut a = Action::new(id);
+        a.params = vec![
+            ("GroupingIdentifier".into(), Value::String(group.into())),
+            ("WFControlFlowMode".into(), Value::Int(mode)),
+        ];
+        a
+    }
+
+    fn ids(body: &[Stmt]) -> Vec<String> {
+        body.iter()
+            .map(|s| match s {
+                Stmt::Action(a) => a.id.clone(),
+                other => panic!("not flat: {other:?}"),
+            })
+            .collect()
+    }
+
+    fn run(actions: Vec<Action>) -> (Vec<Stmt>, Vec<String>) {
+        let mut warnings = Vec::new();
+        let body = structure(actions.into_iter(), &Limits::default(), &mut warnings)
+            .expect("not too deep");
+        (body, warnings)
+    }
+
+    #[test]
+    fn unterminated_blocks_stay_flat_in_order() {
+        let (body, warnings) = run(vec![
+            Action::new("x0"),
+            marker(ID_REPEAT_COUNT, "B", 0),
+            Action::new("x1"),
+            marker(ID_IF, "A", 0),
+            Action::new("x2"),
+            marker(ID_IF, "A", 1),
+            Action::new("x3"),
+        ]);
+        assert_eq!(
+            ids(&body),
+            ["x0", ID_REPEAT_COUNT, "x1", ID_IF, "x2", ID_IF, "x3"]
+        );
+        assert_eq!(warnings.len(), 2);
+    }
+
+    #[test]
+    fn unterminated_inner_block_is_flattened_into_its_parent() {
+        let (body, warnings) = run(vec![
+            marker(ID_IF, "A", 0),
+            Action::new("x1"),
+            marker(ID_REPEAT_EACH, "B", 0),
+            Action::new("x2"),
+            marker(ID_IF, "A", 1),
+            Action::new("x3"),
+            marker(ID_IF, "A", 2),
+            Action::new("x4"),
+        ]);
+        assert_eq!(warnings.len(), 1);
+        let [Stmt::If {
+            then, otherwise, ..
+        }, last] = &body[..]
+        else {
+            panic!("{body:?}")
+        };
+        assert_eq!(ids(then), ["x1", ID_REPEAT_EACH, "x2"]);
+        assert_eq!(ids(&otherwise.as_ref().expect("otherwise").1), ["x3"]);
+        assert_eq!(ids(std::slice::from_ref(last)), ["x4"]);
     }
 
     #[test]
