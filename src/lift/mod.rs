@@ -86,30 +86,41 @@ pub fn lift_tree(loaded: LoadedTree<'_>, limits: &Limits) -> Result<Workflow, Li
 
 /// One plist action dictionary → [`Action`] (block keys still inside `params`).
 pub fn lift_action(d: PDict<'_>) -> Action {
-    let mut action = Action::new(String::new());
+    let mut id = String::new();
+    let mut params = Vec::new();
+    let mut output = None;
+    let mut extra = Vec::new();
     let mut has_params = false;
     for (k, v) in d.iter() {
         match (k, v) {
-            ("WFWorkflowActionIdentifier", P::String(id)) => action.id = id.to_string(),
+            ("WFWorkflowActionIdentifier", P::String(s)) => id = s.to_string(),
             ("WFWorkflowActionParameters", P::Dictionary(p)) => {
                 has_params = true;
-                action.params.reserve(p.len());
+                params.reserve(p.len());
                 for (k, v) in p.iter() {
                     match (k, v) {
-                        ("UUID", P::String(u)) => action.output = Some(u.to_string()),
-                        _ => action.params.push((k.to_string(), lift_value(v))),
+                        ("UUID", P::String(u)) => output = Some(u.to_string()),
+                        _ => params.push((k.to_string(), lift_value(v))),
                     }
                 }
             }
             // Anything else, a non-string identifier or non-dictionary parameters
             // included, is kept as an extra key; such an action prints raw.
-            _ => action.extra.push((k.to_string(), lift_value(v))),
+            _ => extra.push((k.to_string(), lift_value(v))),
         }
     }
-    action.no_params = !has_params;
-    sort_keys(&mut action.params);
-    sort_keys(&mut action.extra);
-    action
+    sort_keys(&mut params);
+    sort_keys(&mut extra);
+    // Built whole at the end, in the caller's slot, rather than filled in and copied out.
+    Action {
+        id,
+        params,
+        output,
+        no_params: !has_params,
+        extra,
+        span: SrcSpan::default(),
+        param_spans: ParamSpans::default(),
+    }
 }
 
 /// [`sort_params`], skipped when the file already wrote its keys in order (most do), as
