@@ -24,6 +24,8 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], arena: &'a Bump, limits: &Limits) -> Op
     };
     let root = doc.root;
     let mut r = Reader {
+        body: &bytes[..doc.trailer],
+        offsets: &bytes[doc.table..doc.table + doc.num_objects * doc.offset_size],
         doc,
         max_depth: limits.max_depth,
         budget,
@@ -31,12 +33,17 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], arena: &'a Bump, limits: &Limits) -> Op
         arena,
         entries: Vec::new(),
         items: Vec::new(),
+        utf16: String::new(),
     };
     r.object(root, 0)
 }
 
 struct Reader<'a> {
     doc: Doc<'a>,
+    /// The bytes before the trailer, where every object must lie.
+    body: &'a [u8],
+    /// The offset table (`Doc::open` checked that it lies before the trailer).
+    offsets: &'a [u8],
     max_depth: usize,
     /// What is left of the expansion budget.
     budget: u64,
@@ -46,28 +53,58 @@ struct Reader<'a> {
     // Members of the collections being read, moved into the arena when each is complete.
     entries: Vec<(&'a str, PValue<'a>)>,
     items: Vec<PValue<'a>>,
+    /// A UTF-16 string being decoded, before it is copied into the arena.
+    utf16: String,
+}
+
+/// Entry `i` of a table of `size`-byte big-endian integers. Files small enough for one-
+/// and two-byte offsets and references are nearly all of them, so those widths get their
+/// own loads instead of the general decoder.
+#[inline(always)]
+fn entry(table: &[u8], size: usize, i: usize) -> u64 {
+    match size {
+        1 => u64::from(table[i]),
+        2 => u64::from(u16::from_be_bytes([table[2 * i], table[2 * i + 1]])),
+        _ => be(&table[i * size..(i + 1) * size]),
+    }
 }
 
 impl<'a> Reader<'a> {
+    /// Reads `n` bytes at `pos`, before the trailer.
+    #[inline(always)]
     fn slice(&self, pos: usize, n: usize) -> Option<&'a [u8]> {
-        self.doc.slice(pos, n)
+        self.body.get(pos..pos.checked_add(n)?)
     }
 
+    #[inline(always)]
     fn spend(&mut self, n: u64) -> Option<()> {
         self.budget = self.budget.checked_sub(NODE_WEIGHT.saturating_add(n))?;
         Some(())
     }
 
-    /// The length of a string, data or collection whose marker is at `pos`, and where its
-    /// content starts.
+    /// The length of a string, data or collection whose marker (already read) is at `pos`,
+    /// and where its content starts.
+    #[inline(always)]
     fn length(&self, pos: usize) -> Option<(usize, usize)> {
+        let low = self.body[pos] & 0x0f;
+        if low != 0x0f {
+            return Some((usize::from(low), pos + 1));
+        }
         let (len, start) = self.doc.length(pos)?;
         Some((usize::try_from(len).ok()?, start))
     }
 
-    fn reference(&self, refs: &[u8], i: usize) -> usize {
-        let size = self.doc.ref_size;
-        be(&refs[i * size..(i + 1) * size]) as usize
+    /// [`Self::object`], with a string read before taken without the call: most members
+    /// of a collection are such shared strings, dictionary keys above all.
+    #[inline(always)]
+    fn child(&mut self, index: usize, depth: usize) -> Option<PValue<'a>> {
+        if depth <= self.max_depth {
+            if let Some(&Some(s)) = self.strings.get(index) {
+                self.spend(s.len() as u64)?;
+                return Some(PValue::String(s));
+            }
+        }
+        self.object(index, depth)
     }
 
     fn object(&mut self, index: usize, depth: usize) -> Option<PValue<'a>> {
@@ -75,13 +112,19 @@ impl<'a> Reader<'a> {
         if index >= self.doc.num_objects || depth > self.max_depth {
             return None;
         }
-        let pos = self.doc.offset(index)?;
-        let marker = self.slice(pos, 1)?[0];
+        // Files share one object per distinct string (every `WFSerializationType` key is
+        // the same object): a string read before needs neither its offset nor its marker.
+        if let Some(&Some(s)) = self.strings.get(index) {
+            self.spend(s.len() as u64)?;
+            return Some(PValue::String(s));
+        }
+        let pos = usize::try_from(entry(self.offsets, self.doc.offset_size, index)).ok()?;
+        let marker = *self.body.get(pos)?;
         let body = pos + 1;
         let v = match (marker >> 4, marker & 0x0f) {
             (0x0, 0x8) => PValue::Boolean(false),
             (0x0, 0x9) => PValue::Boolean(true),
-            (0x1, 0) => PValue::Integer(i128::from(self.slice(body, 1)?[0])),
+            (0x1, 0) => PValue::Integer(i128::from(*self.body.get(body)?)),
             (0x1, 1) => PValue::Integer(be(self.slice(body, 2)?).into()),
             (0x1, 2) => PValue::Integer(be(self.slice(body, 4)?).into()),
             (0x1, 3) => PValue::Integer((be(self.slice(body, 8)?) as i64).into()),
@@ -106,19 +149,11 @@ impl<'a> Reader<'a> {
                 return Some(PValue::Data(data));
             }
             (0x5, _) => {
-                // Files share one object per distinct string (every `WFSerializationType`
-                // key is the same object): validate each once.
-                let s = match self.strings.get(index).copied().flatten() {
-                    Some(s) => s,
-                    None => {
-                        let (len, start) = self.length(pos)?;
-                        let s = simdutf8::basic::from_utf8(self.slice(start, len)?).ok()?;
-                        if let Some(slot) = self.strings.get_mut(index) {
-                            *slot = Some(s);
-                        }
-                        s
-                    }
-                };
+                let (len, start) = self.length(pos)?;
+                let s = utf8(self.slice(start, len)?)?;
+                if let Some(slot) = self.strings.get_mut(index) {
+                    *slot = Some(s);
+                }
                 self.spend(s.len() as u64)?;
                 return Some(PValue::String(s));
             }
@@ -126,20 +161,18 @@ impl<'a> Reader<'a> {
                 let (len, start) = self.length(pos)?;
                 let raw = self.slice(start, len.checked_mul(2)?)?;
                 self.spend(raw.len() as u64)?;
-                let units = raw
-                    .chunks_exact(2)
-                    .map(|c| u16::from_be_bytes([c[0], c[1]]));
-                let s: String = char::decode_utf16(units).collect::<Result<_, _>>().ok()?;
-                return Some(PValue::String(self.arena.alloc_str(&s)));
+                utf16(raw, &mut self.utf16)?;
+                return Some(PValue::String(self.arena.alloc_str(&self.utf16)));
             }
             (0x8, n) if n < 8 => PValue::Uid(be(self.slice(body, usize::from(n) + 1)?)),
             (0xa, _) => {
                 let (len, start) = self.length(pos)?;
-                let refs = self.slice(start, len.checked_mul(self.doc.ref_size)?)?;
+                let size = self.doc.ref_size;
+                let refs = self.slice(start, len.checked_mul(size)?)?;
                 self.spend(0)?;
                 let base = self.items.len();
                 for i in 0..len {
-                    let item = self.object(self.reference(refs, i), depth + 1)?;
+                    let item = self.child(entry(refs, size, i) as usize, depth + 1)?;
                     self.items.push(item);
                 }
                 let items = self.arena.alloc_slice_copy(&self.items[base..]);
@@ -148,15 +181,17 @@ impl<'a> Reader<'a> {
             }
             (0xd, _) => {
                 let (len, start) = self.length(pos)?;
-                let refs = self.slice(start, len.checked_mul(2 * self.doc.ref_size)?)?;
+                let size = self.doc.ref_size;
+                let refs = self.slice(start, len.checked_mul(2 * size)?)?;
+                let (keys, values) = refs.split_at(len * size);
                 self.spend(0)?;
                 let base = self.entries.len();
                 for i in 0..len {
-                    let key = match self.object(self.reference(refs, i), depth + 1)? {
+                    let key = match self.child(entry(keys, size, i) as usize, depth + 1)? {
                         PValue::String(k) => k,
                         _ => return None,
                     };
-                    let value = self.object(self.reference(refs, len + i), depth + 1)?;
+                    let value = self.child(entry(values, size, i) as usize, depth + 1)?;
                     self.entries.push((key, value));
                 }
                 let d = PDict::from_entries(&mut self.entries, base, self.arena);
@@ -166,6 +201,40 @@ impl<'a> Reader<'a> {
         };
         self.spend(0)?;
         Some(v)
+    }
+}
+
+/// Decodes big-endian UTF-16 into `out`; `None` at an unpaired surrogate, where
+/// `char::decode_utf16` fails. Written out because most units are single characters that
+/// need no pairing state.
+fn utf16(raw: &[u8], out: &mut String) -> Option<()> {
+    out.clear();
+    let mut units = raw
+        .chunks_exact(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])));
+    while let Some(u) = units.next() {
+        let c = if (0xd800..0xdc00).contains(&u) {
+            let low = units.next()?;
+            if !(0xdc00..0xe000).contains(&low) {
+                return None;
+            }
+            char::from_u32(0x10000 + ((u - 0xd800) << 10) + (low - 0xdc00))?
+        } else {
+            // A lone low surrogate is no `char`.
+            char::from_u32(u)?
+        };
+        out.push(c);
+    }
+    Some(())
+}
+
+/// Most strings are short keys and identifiers, for which the standard check costs less
+/// than `simdutf8`'s dispatch to its vector code.
+fn utf8(b: &[u8]) -> Option<&str> {
+    if b.len() < 64 {
+        std::str::from_utf8(b).ok()
+    } else {
+        simdutf8::basic::from_utf8(b).ok()
     }
 }
 
@@ -230,6 +299,27 @@ mod tests {
         let fd = fast.as_dictionary().unwrap();
         let ascii = fd.get("ascii").unwrap().as_string().unwrap();
         assert!(bytes.as_ptr_range().contains(&ascii.as_ptr()), "borrowed");
+    }
+
+    #[test]
+    fn utf16_as_the_standard_decoder() {
+        let cases: [&[u16]; 6] = [
+            &[0x63, 0xe9, 0xd83d, 0xde00, 0xffff],
+            &[0xd83d],
+            &[0xde00, 0x41],
+            &[0xd83d, 0x41],
+            &[0xd83d, 0xd83d, 0xde00],
+            &[],
+        ];
+        for units in cases {
+            let raw: Vec<u8> = units.iter().flat_map(|u| u.to_be_bytes()).collect();
+            let mut out = String::from("stale");
+            let ours = utf16(&raw, &mut out).map(|()| out);
+            let std: Option<String> = char::decode_utf16(units.iter().copied())
+                .collect::<Result<_, _>>()
+                .ok();
+            assert_eq!(ours, std, "{units:x?}");
+        }
     }
 
     #[test]

@@ -9,7 +9,6 @@
 
 use super::tree::{PDict, PValue};
 use bumpalo::Bump;
-use std::borrow::Cow;
 
 /// Reads a whole XML plist into `arena`, or `None` when the file is outside the fast
 /// subset.
@@ -29,19 +28,19 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], arena: &'a Bump, max_depth: usize) -> O
     // The prolog is read only in its plain form: XML readers differ on quotes and markup
     // inside declarations, so any `<`, `>`, `[` (an internal subset could define entities)
     // or unbalanced quote there declines.
-    if r.eat("<?xml") {
+    if r.eat(b"<?xml") {
         let end = find(&r.b[r.pos..], b"?>")?;
         plain_markup(&r.b[r.pos..r.pos + end])?;
         r.pos += end + 2;
         r.ws();
     }
-    if r.eat("<!DOCTYPE") {
+    if r.eat(b"<!DOCTYPE") {
         let end = memchr::memchr(b'>', &r.b[r.pos..])?;
         plain_markup(&r.b[r.pos..r.pos + end])?;
         r.pos += end + 1;
         r.ws();
     }
-    if !r.eat("<plist") {
+    if !r.eat(b"<plist") {
         return None;
     }
     // Attributes such as `version="1.0"`.
@@ -55,7 +54,7 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], arena: &'a Bump, max_depth: usize) -> O
     r.ws();
     let value = r.value(0)?;
     r.ws();
-    if !r.eat("</plist>") {
+    if !r.eat(b"</plist>") {
         return None;
     }
     r.ws();
@@ -86,6 +85,39 @@ struct Reader<'a> {
     items: Vec<PValue<'a>>,
 }
 
+/// The element names the reader knows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    String,
+    Key,
+    Dict,
+    Array,
+    Integer,
+    Real,
+    True,
+    False,
+    Data,
+    Date,
+}
+
+impl Tag {
+    fn from_name(name: &[u8]) -> Option<Tag> {
+        Some(match name {
+            b"string" => Tag::String,
+            b"key" => Tag::Key,
+            b"dict" => Tag::Dict,
+            b"array" => Tag::Array,
+            b"integer" => Tag::Integer,
+            b"real" => Tag::Real,
+            b"true" => Tag::True,
+            b"false" => Tag::False,
+            b"data" => Tag::Data,
+            b"date" => Tag::Date,
+            _ => return None,
+        })
+    }
+}
+
 impl<'a> Reader<'a> {
     fn ws(&mut self) {
         while self
@@ -97,8 +129,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn eat(&mut self, lit: &str) -> bool {
-        if self.b[self.pos..].starts_with(lit.as_bytes()) {
+    // Inlined so that each literal is a constant at its call site, and the comparison a
+    // few loads rather than a call to `memcmp`.
+    #[inline(always)]
+    fn eat(&mut self, lit: &[u8]) -> bool {
+        if self.b[self.pos..].starts_with(lit) {
             self.pos += lit.len();
             true
         } else {
@@ -106,70 +141,86 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads `</name>` at the cursor.
-    fn close(&mut self, name: &str) -> bool {
-        self.eat("</") && self.eat(name) && self.eat(">")
-    }
-
-    /// Reads `<name>` or `<name/>` at the cursor; returns the name and whether it was empty.
-    fn open_tag(&mut self) -> Option<(&'a str, bool)> {
-        if self.b.get(self.pos) != Some(&b'<') {
+    /// Reads `<name>` or `<name/>` at the cursor for a known name; returns it and whether
+    /// it was empty. Anything else between `<` and `>` declines.
+    fn open_tag(&mut self) -> Option<(Tag, bool)> {
+        let b = self.b;
+        if b.get(self.pos) != Some(&b'<') {
             return None;
         }
         let start = self.pos + 1;
-        let end = start + memchr::memchr(b'>', &self.b[start..])?;
-        let (name, empty) = match self.b[end - 1] {
-            b'/' => (&self.s[start..end - 1], true),
-            _ => (&self.s[start..end], false),
-        };
-        if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphabetic()) {
-            return None;
+        // Names are short: a byte loop finds the end for less than a `memchr` call costs.
+        let mut end = start;
+        while b.get(end).is_some_and(u8::is_ascii_alphabetic) {
+            end += 1;
         }
-        self.pos = end + 1;
-        Some((name, empty))
+        let tag = Tag::from_name(&b[start..end])?;
+        match b.get(end) {
+            Some(b'>') => {
+                self.pos = end + 1;
+                Some((tag, false))
+            }
+            Some(b'/') if b.get(end + 1) == Some(&b'>') => {
+                self.pos = end + 2;
+                Some((tag, true))
+            }
+            _ => None,
+        }
     }
 
-    /// Reads the text up to `</name>` and the closing tag.
-    fn content(&mut self, name: &str) -> Option<&'a str> {
+    /// Reads the text up to the closing tag `close` (`</name>`), and the closing tag.
+    #[inline(always)]
+    fn content(&mut self, close: &[u8]) -> Option<&'a str> {
         let start = self.pos;
-        let end = start + memchr::memchr(b'<', &self.b[start..])?;
+        // One scan finds the end of the text and tells whether it has entities.
+        let first = memchr::memchr2(b'<', b'&', &self.b[start..])?;
+        let (end, amp) = if self.b[start + first] == b'<' {
+            (start + first, None)
+        } else {
+            let amp = start + first;
+            (amp + memchr::memchr(b'<', &self.b[amp..])?, Some(first))
+        };
         let raw = &self.s[start..end];
         self.pos = end;
-        if !self.close(name) {
+        if !self.eat(close) {
             return None;
         }
-        Some(match unescape(raw)? {
-            Cow::Borrowed(s) => s,
-            Cow::Owned(s) => self.arena.alloc_str(&s),
+        Some(match amp {
+            None => raw,
+            Some(first) => self.arena.alloc_str(&unescape(raw, first)?),
         })
+    }
+
+    /// The text of an element opened as `<name>` (`empty`: `<name/>`, no text).
+    #[inline(always)]
+    fn text(&mut self, empty: bool, close: &[u8]) -> Option<&'a str> {
+        if empty {
+            Some("")
+        } else {
+            self.content(close)
+        }
     }
 
     fn value(&mut self, depth: usize) -> Option<PValue<'a>> {
         if depth > self.max_depth {
             return None;
         }
-        let (name, empty) = self.open_tag()?;
-        let text = |r: &mut Self| -> Option<&'a str> {
-            if empty {
-                Some("")
-            } else {
-                r.content(name)
-            }
-        };
-        Some(match name {
-            "string" => PValue::String(text(self)?),
-            "dict" => {
+        let (tag, empty) = self.open_tag()?;
+        Some(match tag {
+            Tag::String => PValue::String(self.text(empty, b"</string>")?),
+            Tag::Dict => {
                 let base = self.entries.len();
                 if !empty {
                     loop {
                         self.ws();
-                        if self.eat("</dict>") {
+                        let key = if self.eat(b"<key>") {
+                            self.content(b"</key>")?
+                        } else if self.eat(b"</dict>") {
                             break;
-                        }
-                        let key = match self.open_tag()? {
-                            ("key", true) => "",
-                            ("key", false) => self.content("key")?,
-                            _ => return None,
+                        } else if self.eat(b"<key/>") {
+                            ""
+                        } else {
+                            return None;
                         };
                         self.ws();
                         let value = self.value(depth + 1)?;
@@ -178,12 +229,12 @@ impl<'a> Reader<'a> {
                 }
                 PValue::Dictionary(PDict::from_entries(&mut self.entries, base, self.arena))
             }
-            "array" => {
+            Tag::Array => {
                 let base = self.items.len();
                 if !empty {
                     loop {
                         self.ws();
-                        if self.eat("</array>") {
+                        if self.eat(b"</array>") {
                             break;
                         }
                         let item = self.value(depth + 1)?;
@@ -194,26 +245,32 @@ impl<'a> Reader<'a> {
                 self.items.truncate(base);
                 PValue::Array(items)
             }
-            "integer" => PValue::Integer(parse_integer(text(self)?)?),
-            "real" => PValue::Real(text(self)?.parse().ok()?),
-            "true" | "false" => {
-                if !(empty || self.close(name)) {
+            Tag::Integer => PValue::Integer(parse_integer(self.text(empty, b"</integer>")?)?),
+            Tag::Real => PValue::Real(self.text(empty, b"</real>")?.parse().ok()?),
+            Tag::True => {
+                if !(empty || self.eat(b"</true>")) {
                     return None;
                 }
-                PValue::Boolean(name == "true")
+                PValue::Boolean(true)
             }
-            "data" => {
+            Tag::False => {
+                if !(empty || self.eat(b"</false>")) {
+                    return None;
+                }
+                PValue::Boolean(false)
+            }
+            Tag::Data => {
                 use base64::Engine;
-                let mut t = text(self)?.to_string();
+                let mut t = self.text(empty, b"</data>")?.to_string();
                 t.retain(|c| !c.is_ascii_whitespace());
                 let data = base64::engine::general_purpose::STANDARD.decode(t).ok()?;
                 PValue::Data(self.arena.alloc_slice_copy(&data))
             }
-            "date" => {
-                let d = plist::Date::from_xml_format(text(self)?).ok()?;
+            Tag::Date => {
+                let d = plist::Date::from_xml_format(self.text(empty, b"</date>")?).ok()?;
                 PValue::Date(self.arena.alloc_str(&d.to_xml_format()))
             }
-            _ => return None,
+            Tag::Key => return None,
         })
     }
 }
@@ -230,13 +287,11 @@ fn parse_integer(s: &str) -> Option<i128> {
     }
 }
 
-/// Resolves the five predefined entities and character references; anything else declines.
-/// Line ends are kept as they are (`\r\n` stays), as the `plist` crate keeps them.
-fn unescape(raw: &str) -> Option<Cow<'_, str>> {
+/// Resolves the five predefined entities and character references in `raw`, whose first
+/// `&` is at `first`; anything else declines. Line ends are kept as they are (`\r\n`
+/// stays), as the `plist` crate keeps them.
+fn unescape(raw: &str, first: usize) -> Option<String> {
     let b = raw.as_bytes();
-    let Some(first) = memchr::memchr(b'&', b) else {
-        return Some(Cow::Borrowed(raw));
-    };
     let mut out = String::with_capacity(raw.len());
     out.push_str(&raw[..first]);
     let mut i = first;
@@ -262,7 +317,7 @@ fn unescape(raw: &str) -> Option<Cow<'_, str>> {
             }
         }
     }
-    Some(Cow::Owned(out))
+    Some(out)
 }
 
 /// `#123` or `#x7B` → the character. Only characters XML allows in text are accepted.

@@ -76,26 +76,24 @@ impl<'a> PDict<'a> {
 }
 
 fn has_duplicate_keys(entries: &[(&str, PValue<'_>)]) -> bool {
-    if entries.len() <= 12 {
-        // Every dictionary is checked, so the common case (no repeats) must be cheap:
-        // compare a fingerprint (length, first and last byte) before the bytes.
-        let print = |k: &str| {
+    if entries.len() <= 16 {
+        // Every dictionary is checked, so the common case (no repeats) must be cheap: a
+        // 64-bit set of fingerprints (length, first and last byte) answers "no repeat"
+        // in one pass, and only a fingerprint seen twice needs the keys compared.
+        let mut seen = 0u64;
+        for (k, _) in entries {
             let b = k.as_bytes();
-            (b.len() as u32) << 16
-                | u32::from(b.first().copied().unwrap_or(0)) << 8
-                | u32::from(b.last().copied().unwrap_or(0))
-        };
-        let mut prints = [0u32; 12];
-        for (i, (k, _)) in entries.iter().enumerate() {
-            let p = print(k);
-            if prints[..i]
-                .iter()
-                .zip(entries)
-                .any(|(&q, (o, _))| q == p && o == k)
-            {
-                return true;
+            let print = (b.len() as u32)
+                ^ u32::from(b.first().copied().unwrap_or(0)) << 8
+                ^ u32::from(b.last().copied().unwrap_or(0)) << 16;
+            let bit = 1u64 << (print.wrapping_mul(0x9e37_79b1) >> 26);
+            if seen & bit != 0 {
+                return entries
+                    .iter()
+                    .enumerate()
+                    .any(|(i, (k, _))| entries[..i].iter().any(|(o, _)| o == k));
             }
-            prints[i] = p;
+            seen |= bit;
         }
         return false;
     }
