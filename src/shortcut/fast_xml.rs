@@ -69,6 +69,16 @@ fn plain_markup(inside: &[u8]) -> Option<()> {
     (!markup && quotes(b'"') && quotes(b'\'')).then_some(())
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `w` that is zero, and of no other (exact, unlike the
+/// borrow-based test, so that the lowest set bit marks the first such byte).
+fn zero_bytes(w: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((w & LOW7) + LOW7) | w | LOW7)
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(hay, needle)
 }
@@ -120,13 +130,30 @@ impl Tag {
 
 impl<'a> Reader<'a> {
     fn ws(&mut self) {
-        while self
-            .b
-            .get(self.pos)
+        // Indentation runs are a newline and a few tabs: testing eight bytes at once finds
+        // their end without a branch per byte.
+        let b = self.b;
+        let mut i = self.pos;
+        while let Some(chunk) = b.get(i..i + 8) {
+            let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            let other = !(zero_bytes(w ^ (ONES * u64::from(b' ')))
+                | zero_bytes(w ^ (ONES * u64::from(b'\t')))
+                | zero_bytes(w ^ (ONES * u64::from(b'\n')))
+                | zero_bytes(w ^ (ONES * u64::from(b'\r'))))
+                & HIGH;
+            if other != 0 {
+                self.pos = i + (other.trailing_zeros() / 8) as usize;
+                return;
+            }
+            i += 8;
+        }
+        while b
+            .get(i)
             .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
         {
-            self.pos += 1;
+            i += 1;
         }
+        self.pos = i;
     }
 
     // Inlined so that each literal is a constant at its call site, and the comparison a
@@ -342,6 +369,52 @@ mod tests {
     fn read(body: &str) -> Option<PValue<'_>> {
         // Tests keep their trees; a leaked arena per call is simplest.
         parse(body.as_bytes(), Box::leak(Box::new(Bump::new())), 64)
+    }
+
+    #[test]
+    fn whitespace_ends_where_a_byte_at_a_time_scan_ends() {
+        // Every mix of the four whitespace bytes and a few others near them in value
+        // (0x00, 0x0b, 0x1f, 0x21, 0x89, 0xa0), at every start, over lengths across the
+        // eight-byte steps.
+        let alphabet = [
+            b' ', b'\t', b'\n', b'\r', 0x00, 0x0b, 0x1f, b'!', 0x89, 0xa0, b'<',
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 24) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| {
+                    let r = (seed >> (i % 16 * 4)) as usize;
+                    // Mostly whitespace, so that long runs occur.
+                    if r.is_multiple_of(5) {
+                        alphabet[r % alphabet.len()]
+                    } else {
+                        alphabet[r % 4]
+                    }
+                })
+                .collect();
+            for start in 0..=len {
+                let mut r = Reader {
+                    s: "",
+                    b: &bytes,
+                    pos: start,
+                    max_depth: 8,
+                    arena: &Bump::new(),
+                    entries: Vec::new(),
+                    items: Vec::new(),
+                };
+                r.ws();
+                let expected = start
+                    + bytes[start..]
+                        .iter()
+                        .take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+                        .count();
+                assert_eq!(r.pos, expected, "{bytes:?} from {start}");
+            }
+        }
     }
 
     fn doc(inner: &str) -> String {
