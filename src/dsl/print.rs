@@ -49,8 +49,10 @@ struct VarName<'a> {
 /// Names of a workflow's outputs and variables, keyed by strings of the IR.
 #[derive(Default)]
 struct Names<'a> {
-    /// Every action output something references (and only those), by UUID.
-    outputs: FxHashMap<&'a str, Binding<'a>>,
+    /// Every action output something references (and only those): the index of its
+    /// UUID in `bindings`.
+    outputs: FxHashMap<&'a str, usize>,
+    bindings: Vec<Option<Binding<'a>>>,
     /// Referenced uuids that no action defines, in order of first use.
     dangling: Vec<&'a str>,
     vars: FxHashMap<&'a str, VarName<'a>>,
@@ -64,10 +66,10 @@ struct Names<'a> {
 /// What the first pass over a workflow finds, in program order.
 #[derive(Default)]
 struct Seen<'a> {
-    /// The `OutputName` of the first reference to each output (every referenced output
-    /// has an entry), and the outputs in order of first reference.
-    ref_names: FxHashMap<&'a str, Option<&'a str>>,
-    ref_order: Vec<&'a str>,
+    /// Each referenced output's index in `refs`, which holds its UUID and the
+    /// `OutputName` of its first reference, in order of first reference.
+    ref_index: FxHashMap<&'a str, usize>,
+    refs: Vec<(&'a str, Option<&'a str>)>,
     /// Variable names in order of first mention, each with its index there and the
     /// `VariableUUID`s its references carry.
     var_index: FxHashMap<&'a str, usize>,
@@ -94,9 +96,9 @@ impl<'a> Seen<'a> {
     fn on_ref(&mut self, r: &'a VarRef) {
         match &r.var {
             Var::ActionOutput { uuid, name } => {
-                if let Entry::Vacant(e) = self.ref_names.entry(uuid) {
-                    e.insert(name.as_deref());
-                    self.ref_order.push(uuid);
+                if let Entry::Vacant(e) = self.ref_index.entry(uuid) {
+                    e.insert(self.refs.len());
+                    self.refs.push((uuid, name.as_deref()));
                 }
             }
             Var::Named { name, uuid } => {
@@ -194,12 +196,13 @@ impl<'a> Names<'a> {
             });
         }
 
-        let (n_vars, n_outputs) = (seen.var_order.len(), seen.ref_names.len());
+        let (n_vars, n_outputs) = (seen.var_order.len(), seen.refs.len());
         let mut n = Names {
             var_uuids: std::mem::take(&mut seen.var_uuids),
             raw_refs: std::mem::take(&mut seen.raw_refs),
             vars: FxHashMap::with_capacity_and_hasher(n_vars, Default::default()),
-            outputs: FxHashMap::with_capacity_and_hasher(n_outputs, Default::default()),
+            outputs: std::mem::take(&mut seen.ref_index),
+            bindings: (0..n_outputs).map(|_| None).collect(),
             // On the corpus the text is about 150 bytes per walk item (median), often much
             // more: growing the output (copying it) costs more than some room to spare.
             size_hint: 256 + 256 * seen.items,
@@ -237,51 +240,64 @@ impl<'a> Names<'a> {
         }
         n.var_order = std::mem::take(&mut seen.var_order);
         // Action outputs that something uses, named after what references call them.
-        // `display` is what references call the output.
-        let bind = |uuid: &'a str,
+        // `display` is what references call the output; `fallback` gives a base for the
+        // name when that cannot be it.
+        let bind = |i: usize,
                     display: Option<&'a str>,
-                    fallback: &str,
+                    fallback: &dyn Fn() -> &'a str,
                     n: &mut Names<'a>,
                     taken: &mut Taken<'a>| {
-            let Entry::Vacant(e) = n.outputs.entry(uuid) else {
+            if n.bindings[i].is_some() {
                 return;
-            };
+            }
+            // (`insert` says whether the name was free: one hash where `contains` and
+            // `insert` would take two.)
             let (ident, annotate) = match display.and_then(spaced_ident) {
-                Some(id) if !taken.contains(&id) && magic_loop_name(&id).is_none() => (id, false),
+                Some(id)
+                    if !is_reserved_word(&id)
+                        && magic_loop_name(&id).is_none()
+                        && taken.idents.insert(id.clone()) =>
+                {
+                    (id, false)
+                }
                 _ => {
-                    let base = sanitize(display.unwrap_or(fallback));
-                    (Cow::Owned(taken.fresh(base)), true)
+                    let base = sanitize(display.unwrap_or_else(fallback));
+                    let id: Cow<str> = Cow::Owned(taken.fresh(base));
+                    taken.insert(id.clone());
+                    (id, true)
                 }
             };
-            taken.insert(ident.clone());
-            e.insert(Binding {
+            n.bindings[i] = Some(Binding {
                 ident,
                 display,
                 annotate,
             });
         };
         for &(uuid, id) in &seen.defined {
-            if let Some(&display) = seen.ref_names.get(uuid) {
-                let tail = id.rsplit('.').next().unwrap_or("output");
-                bind(uuid, display, tail, &mut n, &mut taken);
+            if let Some(&i) = n.outputs.get(uuid) {
+                let tail = || id.rsplit('.').next().unwrap_or("output");
+                bind(i, seen.refs[i].1, &tail, &mut n, &mut taken);
             }
         }
-        if n.outputs.len() < seen.ref_order.len() {
-            let defined: FxHashSet<&str> = seen.defined.iter().map(|&(u, _)| u).collect();
-            for &uuid in &seen.ref_order {
-                if !defined.contains(uuid) {
+        if n.bindings.iter().any(Option::is_none) {
+            for (i, &(uuid, display)) in seen.refs.iter().enumerate() {
+                if n.bindings[i].is_none() {
                     n.dangling.push(uuid);
-                    let display = seen.ref_names[uuid];
-                    bind(uuid, display, "missing_output", &mut n, &mut taken);
+                    bind(i, display, &|| "missing_output", &mut n, &mut taken);
                 }
             }
         }
         n
     }
 
+    /// The binding of the output with this UUID, when something references it.
+    fn output(&self, uuid: &str) -> Option<&Binding<'a>> {
+        self.bindings[*self.outputs.get(uuid)?].as_ref()
+    }
+
     /// The binding of an action's output, when something uses it.
     fn output_used(&self, a: &Action) -> Option<&Binding<'a>> {
-        self.outputs.get(a.output.as_deref()?)
+        self.output(a.output.as_deref()?)
     }
 }
 
@@ -373,7 +389,7 @@ impl Printer<'_, '_> {
             s.push_str(")\n");
         }
         for &uuid in &self.names.dangling {
-            self.binding_lhs(s, &self.names.outputs[uuid]);
+            self.binding_lhs(s, self.names.output(uuid).expect("bound"));
             s.push_str(" = missing_output()\n");
         }
     }
@@ -1007,7 +1023,7 @@ impl Printer<'_, '_> {
             }
         }
         match &r.var {
-            Var::ActionOutput { uuid, name } => match self.names.outputs.get(uuid.as_str()) {
+            Var::ActionOutput { uuid, name } => match self.names.output(uuid) {
                 Some(b) => {
                     if b.display == name.as_deref() {
                         s.push_str(&b.ident);

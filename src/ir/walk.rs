@@ -13,7 +13,7 @@ pub enum Item<'a> {
     Output(&'a str, &'a str),
 }
 
-fn walk_action<'a>(a: &'a Action, f: &mut dyn FnMut(Item<'a>)) {
+fn walk_action<'a, F: FnMut(Item<'a>)>(a: &'a Action, f: &mut F) {
     for (_, v) in a.params.iter().chain(&a.extra) {
         walk_value(v, f);
     }
@@ -22,7 +22,7 @@ fn walk_action<'a>(a: &'a Action, f: &mut dyn FnMut(Item<'a>)) {
     }
 }
 
-pub fn walk_stmts<'a>(body: &'a [Stmt], f: &mut dyn FnMut(Item<'a>)) {
+pub fn walk_stmts<'a, F: FnMut(Item<'a>)>(body: &'a [Stmt], f: &mut F) {
     for s in body {
         match s {
             Stmt::Action(a) | Stmt::Comment { action: a, .. } => walk_action(a, f),
@@ -99,7 +99,7 @@ pub fn walk_stmts<'a>(body: &'a [Stmt], f: &mut dyn FnMut(Item<'a>)) {
     }
 }
 
-fn walk_ref<'a>(r: &'a VarRef, f: &mut dyn FnMut(Item<'a>)) {
+fn walk_ref<'a, F: FnMut(Item<'a>)>(r: &'a VarRef, f: &mut F) {
     f(Item::Ref(r));
     for a in &r.aggr {
         match a {
@@ -112,7 +112,7 @@ fn walk_ref<'a>(r: &'a VarRef, f: &mut dyn FnMut(Item<'a>)) {
     }
 }
 
-fn walk_text<'a>(t: &'a Text, f: &mut dyn FnMut(Item<'a>)) {
+fn walk_text<'a, F: FnMut(Item<'a>)>(t: &'a Text, f: &mut F) {
     for p in &t.parts {
         if let TextPart::Var(r) = p {
             walk_ref(r, f);
@@ -120,7 +120,7 @@ fn walk_text<'a>(t: &'a Text, f: &mut dyn FnMut(Item<'a>)) {
     }
 }
 
-fn walk_item_value<'a>(v: &'a DictItemValue, f: &mut dyn FnMut(Item<'a>)) {
+fn walk_item_value<'a, F: FnMut(Item<'a>)>(v: &'a DictItemValue, f: &mut F) {
     match v {
         DictItemValue::Text(t) | DictItemValue::Number(t) => walk_text(t, f),
         DictItemValue::Bool(v) => walk_value(v, f),
@@ -129,7 +129,7 @@ fn walk_item_value<'a>(v: &'a DictItemValue, f: &mut dyn FnMut(Item<'a>)) {
     }
 }
 
-fn walk_array<'a>(a: &'a [ArrayItem], f: &mut dyn FnMut(Item<'a>)) {
+fn walk_array<'a, F: FnMut(Item<'a>)>(a: &'a [ArrayItem], f: &mut F) {
     for x in a {
         match x {
             ArrayItem::Typed(t) => walk_item_value(t, f),
@@ -138,7 +138,7 @@ fn walk_array<'a>(a: &'a [ArrayItem], f: &mut dyn FnMut(Item<'a>)) {
     }
 }
 
-fn walk_items<'a>(items: &'a [DictItem], f: &mut dyn FnMut(Item<'a>)) {
+fn walk_items<'a, F: FnMut(Item<'a>)>(items: &'a [DictItem], f: &mut F) {
     for it in items {
         walk_text(&it.key, f);
         match &it.value {
@@ -150,7 +150,24 @@ fn walk_items<'a>(items: &'a [DictItem], f: &mut dyn FnMut(Item<'a>)) {
     }
 }
 
-pub fn walk_value<'a>(v: &'a Value, f: &mut dyn FnMut(Item<'a>)) {
+/// Most values are plain strings and numbers, which hold no reference: those cost a test
+/// here rather than a call.
+#[inline]
+pub fn walk_value<'a, F: FnMut(Item<'a>)>(v: &'a Value, f: &mut F) {
+    if !matches!(
+        v,
+        Value::String(_)
+            | Value::Int(_)
+            | Value::Real(_)
+            | Value::Bool(_)
+            | Value::Date(_)
+            | Value::Data(_)
+    ) {
+        walk_compound(v, f);
+    }
+}
+
+fn walk_compound<'a, F: FnMut(Item<'a>)>(v: &'a Value, f: &mut F) {
     match v {
         Value::Array(a) => a.iter().for_each(|x| walk_value(x, f)),
         Value::Dict(d) => d.iter().for_each(|(k, x)| {
