@@ -72,7 +72,7 @@ fn a_workflowbench_style_program_means_what_it_says() {
     else {
         unreachable!()
     };
-    assert_eq!(cond.op, Some(Value::Int(4)));
+    assert_eq!(cond.op, Some(Value::int(4)));
     assert_eq!(
         cond.operands,
         vec![(
@@ -85,7 +85,7 @@ fn a_workflowbench_style_program_means_what_it_says() {
     let Stmt::RepeatCount { body, count, .. } = &wf.body[4] else {
         unreachable!()
     };
-    assert_eq!(count, &Some(Value::Int(3)));
+    assert_eq!(count, &Some(Value::int(3)));
     let Stmt::Action(a) = &body[0] else {
         unreachable!()
     };

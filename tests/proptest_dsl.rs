@@ -156,7 +156,7 @@ fn date() -> impl Strategy<Value = String> {
 fn leaf_value() -> impl Strategy<Value = Value> {
     prop_oneof![
         3 => text_str().prop_map(Value::String),
-        2 => int().prop_map(Value::Int),
+        2 => int().prop_map(Value::int),
         1 => real().prop_map(Value::Real),
         1 => any::<bool>().prop_map(Value::Bool),
         1 => date().prop_map(Value::Date),
@@ -341,7 +341,7 @@ fn value() -> BoxedStrategy<Value> {
                 // A serialization the lifter knows, around a value it cannot type.
                 1 => int().prop_map(|i| Value::Serialized {
                     kind: "WFTextTokenString".into(),
-                    value: Box::new(Value::Int(i)),
+                    value: Box::new(Value::int(i)),
                 }),
             ]
         })
@@ -479,7 +479,7 @@ fn condition() -> impl Strategy<Value = (Condition, bool)> {
         prop_oneof![
             Just((100, None)),
             Just((101, None)),
-            (0i128..=5, int().prop_map(Value::Int))
+            (0i128..=5, int().prop_map(Value::int))
                 .prop_map(|(op, v)| (op, Some(("WFNumberValue", v)))),
             (0i128..=5, real().prop_map(Value::Real))
                 .prop_map(|(op, v)| (op, Some(("WFNumberValue", v)))),
@@ -506,7 +506,7 @@ fn condition() -> impl Strategy<Value = (Condition, bool)> {
             (
                 Condition {
                     input: Some(input),
-                    op: Some(Value::Int(op)),
+                    op: Some(Value::int(op)),
                     operands: operand
                         .into_iter()
                         .map(|(k, v)| (k.to_string(), v))
@@ -518,7 +518,7 @@ fn condition() -> impl Strategy<Value = (Condition, bool)> {
     let generic = (
         prop::option::of(value()),
         prop::option::of(prop_oneof![
-            int().prop_map(Value::Int),
+            int().prop_map(Value::int),
             text_str().prop_map(Value::String)
         ]),
         vec(
@@ -630,7 +630,7 @@ fn stmt() -> BoxedStrategy<Stmt> {
                     }
                 }),
             1 => (
-                prop::option::of(prop_oneof![int().prop_map(Value::Int), value()]),
+                prop::option::of(prop_oneof![int().prop_map(Value::int), value()]),
                 body(),
                 markers(ID_REPEAT_COUNT, &["GroupingIdentifier", "WFControlFlowMode", "WFRepeatCount"]),
             )

@@ -130,8 +130,8 @@ fn block_start_parameters_named_like_the_head_arguments() {
         body: Vec::new(),
         markers: markers("is.workflow.actions.repeat.each"),
     };
-    block_start_param_round_trips(each.clone(), "start", Value::Int(1));
-    block_start_param_round_trips(each, "start", Value::Int(2));
+    block_start_param_round_trips(each.clone(), "start", Value::int(1));
+    block_start_param_round_trips(each, "start", Value::int(2));
 }
 
 /// A text whose variable cannot be written inside an f-string (a dictionary key with a
@@ -158,7 +158,7 @@ fn serialized_text_fallback_reads_back_as_text() {
                 ("Type".into(), Value::String("Variable".into())),
                 ("Variable".into(), Value::Attachment(Box::new(var))),
             ])),
-            op: Some(Value::Int(4)),
+            op: Some(Value::int(4)),
             operands: vec![("WFConditionalActionString".into(), Value::Text(text))],
         }),
         then: Vec::new(),

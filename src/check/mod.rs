@@ -589,7 +589,7 @@ fn check_value(
         },
         Expect::Bool => match v {
             Value::Bool(_) | Value::Dict(_) => true,
-            Value::Int(i) => *i == 0 || *i == 1,
+            Value::Int(i) => matches!(i.get(), 0 | 1),
             Value::String(_) | Value::Text(_) => literal(v).is_some_and(|s| {
                 matches!(
                     s.to_ascii_lowercase().as_str(),

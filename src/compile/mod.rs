@@ -186,7 +186,7 @@ fn wrap(kind: &str, value: P) -> P {
 pub fn to_plist(v: &Value) -> P {
     match v {
         Value::String(s) => P::String(s.clone()),
-        Value::Int(i) => int(*i),
+        Value::Int(i) => int(i.get()),
         Value::Real(r) => P::Real(*r),
         Value::Bool(b) => P::Boolean(*b),
         Value::Date(d) => plist::Date::from_xml_format(d)
@@ -436,10 +436,13 @@ pub fn default_metadata(wf: &Workflow) -> Params {
         (
             "WFWorkflowIcon".to_string(),
             Value::Dict(vec![
-                ("WFWorkflowIconGlyphNumber".to_string(), Value::Int(59446)),
+                (
+                    "WFWorkflowIconGlyphNumber".to_string(),
+                    Value::int(59446i64),
+                ),
                 (
                     "WFWorkflowIconStartColor".to_string(),
-                    Value::Int(4282601983),
+                    Value::int(4282601983i64),
                 ),
             ]),
         ),
@@ -473,7 +476,7 @@ pub fn default_metadata(wf: &Workflow) -> Params {
         ),
         (
             "WFWorkflowMinimumClientVersion".to_string(),
-            Value::Int(900),
+            Value::int(900i64),
         ),
         (
             "WFWorkflowMinimumClientVersionString".to_string(),

@@ -994,7 +994,7 @@ impl Builder {
                 if let Some(r) = self.var_ref(inner) {
                     cond.input = wrap_input(r);
                 }
-                cond.op = Some(Value::Int(101));
+                cond.op = Some(Value::int(101));
             }
             Expr::Cmp {
                 op, left, right, ..
@@ -1003,7 +1003,7 @@ impl Builder {
                     if let Some(r) = self.var_ref(right) {
                         cond.input = wrap_input(r);
                     }
-                    cond.op = Some(Value::Int(if op == "in" { 99 } else { 999 }));
+                    cond.op = Some(Value::int(if op == "in" { 99 } else { 999 }));
                     let v = self.value(left);
                     cond.operands.push(("WFConditionalActionString".into(), v));
                 }
@@ -1012,7 +1012,7 @@ impl Builder {
                     if let Some(r) = self.var_ref(left) {
                         cond.input = wrap_input(r);
                     }
-                    cond.op = Some(Value::Int(code));
+                    cond.op = Some(Value::int(code));
                     let v = self.value(right);
                     let key = if code <= 3 || matches!(v, Value::Int(_) | Value::Real(_)) {
                         "WFNumberValue"
@@ -1030,7 +1030,7 @@ impl Builder {
                 if let Some(r) = self.var_ref(base) {
                     cond.input = wrap_input(r);
                 }
-                cond.op = Some(Value::Int(if name == "startswith" { 8 } else { 9 }));
+                cond.op = Some(Value::int(if name == "startswith" { 8 } else { 9 }));
                 match args.as_slice() {
                     [Arg::Pos(v)] => {
                         let v = self.value(v);
@@ -1047,7 +1047,7 @@ impl Builder {
                 if let Some(r) = self.var_ref(other) {
                     cond.input = wrap_input(r);
                 }
-                cond.op = Some(Value::Int(100));
+                cond.op = Some(Value::int(100));
             }
         }
         (cond, start)
@@ -1236,7 +1236,7 @@ impl Builder {
                     span.clone(),
                     "out of range",
                 ));
-                Value::Int(0)
+                Value::int(0)
             }),
             Expr::Bool(b, _) => Value::Bool(*b),
             Expr::None(span) => {
@@ -1604,7 +1604,7 @@ fn number(n: &str) -> Option<Value> {
     if n.contains(['.', 'e', 'E']) {
         n.parse::<f64>().ok().map(Value::Real)
     } else {
-        n.parse::<i128>().ok().map(Value::Int)
+        n.parse::<i128>().ok().map(Value::int)
     }
 }
 

@@ -581,7 +581,7 @@ impl Printer<'_, '_> {
                 self.loop_suffix(s);
                 s.push_str(" in range(");
                 match count {
-                    Some(Value::Int(n)) => int(s, *n),
+                    Some(Value::Int(n)) => int(s, n.get()),
                     Some(v) => {
                         s.push_str("int(");
                         self.value(s, v, false).expect("outside f-strings");
@@ -763,7 +763,7 @@ impl Printer<'_, '_> {
         let Some(Value::Int(op)) = &c.op else {
             return false;
         };
-        let op = *op;
+        let op = op.get();
         let operand = match c.operands.as_slice() {
             [] => None,
             [(k, v)] => Some((k.as_str(), v)),
@@ -843,7 +843,7 @@ impl Printer<'_, '_> {
                     py_str(s, t);
                 }
             }
-            Value::Int(i) => int(s, *i),
+            Value::Int(i) => int(s, i.get()),
             Value::Real(r) => real(s, *r),
             Value::Bool(b) => s.push_str(if *b { "True" } else { "False" }),
             Value::Date(d) => {
