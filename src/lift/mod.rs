@@ -139,7 +139,7 @@ fn sort_keys(p: &mut Params) {
 pub fn lift_value(v: &P<'_>) -> Value {
     match v {
         P::String(s) => Value::String(s.to_string()),
-        P::Integer(i) => Value::int(*i),
+        P::Integer(i) => Value::Int(*i),
         P::Real(r) => Value::Real(*r),
         P::Boolean(b) => Value::Bool(*b),
         P::Date(d) => Value::Date(d.to_string()),

@@ -124,7 +124,7 @@ impl<'a> Reader<'a> {
         let v = match (marker >> 4, marker & 0x0f) {
             (0x0, 0x8) => PValue::Boolean(false),
             (0x0, 0x9) => PValue::Boolean(true),
-            (0x1, 0) => PValue::Integer(i128::from(*self.body.get(body)?)),
+            (0x1, 0) => PValue::Integer(u64::from(*self.body.get(body)?).into()),
             (0x1, 1) => PValue::Integer(be(self.slice(body, 2)?).into()),
             (0x1, 2) => PValue::Integer(be(self.slice(body, 4)?).into()),
             (0x1, 3) => PValue::Integer((be(self.slice(body, 8)?) as i64).into()),

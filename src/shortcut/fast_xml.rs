@@ -272,7 +272,9 @@ impl<'a> Reader<'a> {
                 self.items.truncate(base);
                 PValue::Array(items)
             }
-            Tag::Integer => PValue::Integer(parse_integer(self.text(empty, b"</integer>")?)?),
+            Tag::Integer => {
+                PValue::Integer(parse_integer(self.text(empty, b"</integer>")?)?.into())
+            }
             Tag::Real => PValue::Real(self.text(empty, b"</real>")?.parse().ok()?),
             Tag::True => {
                 if !(empty || self.eat(b"</true>")) {
@@ -450,7 +452,7 @@ mod tests {
         let v = read(&xml).unwrap();
         let d = v.as_dictionary().unwrap();
         assert_eq!(d.get("s").unwrap().as_string(), Some("a & b \u{263A} A"));
-        assert_eq!(d.get("u"), Some(&PValue::Integer(u64::MAX as i128)));
+        assert_eq!(d.get("u"), Some(&PValue::Integer(u64::MAX.into())));
         assert!(d.get("k<").is_some());
     }
 

@@ -6,6 +6,7 @@
 //! action clips, and whatever the fast readers decline). Both ways give equal trees for
 //! the same plist: `tests/fast_reader.rs` checks it on every corpus file.
 
+use crate::ir::Integer;
 use bumpalo::Bump;
 
 /// One plist value. Strings, data and collections live in the file's bytes or in a
@@ -14,8 +15,8 @@ use bumpalo::Bump;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PValue<'a> {
     String(&'a str),
-    /// Plist integers are i64 or u64; i128 holds both.
-    Integer(i128),
+    /// Plist integers are i64 or u64.
+    Integer(Integer),
     Real(f64),
     Boolean(bool),
     /// In the XML plist form (`2020-01-01T00:00:00Z`).
@@ -127,7 +128,7 @@ impl<'a> PValue<'a> {
     /// The integer, when it fits an i64 (as `plist::Value::as_signed_integer`).
     pub fn as_signed_integer(&self) -> Option<i64> {
         match self {
-            PValue::Integer(i) => i64::try_from(*i).ok(),
+            PValue::Integer(i) => i64::try_from(i.get()).ok(),
             _ => None,
         }
     }
@@ -151,12 +152,12 @@ impl<'a> PValue<'a> {
     pub fn from_plist(v: &plist::Value, arena: &'a Bump) -> PValue<'a> {
         match v {
             plist::Value::String(s) => PValue::String(arena.alloc_str(s)),
-            plist::Value::Integer(i) => PValue::Integer(
+            plist::Value::Integer(i) => PValue::Integer(Integer::new(
                 i.as_signed()
                     .map(i128::from)
                     .or_else(|| i.as_unsigned().map(i128::from))
                     .unwrap_or_default(),
-            ),
+            )),
             plist::Value::Real(r) => PValue::Real(*r),
             plist::Value::Boolean(b) => PValue::Boolean(*b),
             plist::Value::Date(d) => PValue::Date(arena.alloc_str(&d.to_xml_format())),
@@ -175,9 +176,9 @@ impl<'a> PValue<'a> {
     pub fn to_plist(&self) -> plist::Value {
         match self {
             PValue::String(s) => plist::Value::String(s.to_string()),
-            PValue::Integer(i) => match i64::try_from(*i) {
+            PValue::Integer(i) => match i64::try_from(i.get()) {
                 Ok(v) => plist::Value::Integer(v.into()),
-                Err(_) => plist::Value::Integer(u64::try_from(*i).unwrap_or(u64::MAX).into()),
+                Err(_) => plist::Value::Integer(u64::try_from(i.get()).unwrap_or(u64::MAX).into()),
             },
             PValue::Real(r) => plist::Value::Real(*r),
             PValue::Boolean(b) => plist::Value::Boolean(*b),
