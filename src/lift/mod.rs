@@ -42,7 +42,7 @@ pub fn lift(loaded: Loaded, limits: &Limits) -> Result<Workflow, LiftError> {
 
 /// Lifts a workflow plist tree into the IR.
 pub fn lift_tree(loaded: LoadedTree<'_>, limits: &Limits) -> Result<Workflow, LiftError> {
-    let mut meta = Vec::new();
+    let mut meta = Vec::with_capacity(loaded.plist.len().saturating_sub(1));
     let mut actions = None;
     for (k, v) in loaded.plist.iter() {
         if k == "WFWorkflowActions" {
@@ -71,11 +71,15 @@ pub fn lift_tree(loaded: LoadedTree<'_>, limits: &Limits) -> Result<Workflow, Li
     }
     // Each action goes straight into its block rather than through a list first: an
     // `Action` is large, and every move of one is a copy.
-    let parsed = list.iter().map(|a| match a {
-        P::Dictionary(d) => lift_action(*d),
-        _ => unreachable!("checked above"),
-    });
-    let body = structure(parsed, limits, &mut warnings)?;
+    let body = structure(
+        list,
+        |a| match a {
+            P::Dictionary(d) => lift_action(*d),
+            _ => unreachable!("checked above"),
+        },
+        limits,
+        &mut warnings,
+    )?;
     Ok(Workflow {
         meta,
         body,
@@ -87,7 +91,7 @@ pub fn lift_tree(loaded: LoadedTree<'_>, limits: &Limits) -> Result<Workflow, Li
 /// One plist action dictionary → [`Action`] (block keys still inside `params`).
 pub fn lift_action(d: PDict<'_>) -> Action {
     let mut id = String::new();
-    let mut params = Vec::new();
+    let mut params: Params = Vec::new();
     let mut output = None;
     let mut extra = Vec::new();
     let mut has_params = false;
@@ -96,7 +100,8 @@ pub fn lift_action(d: PDict<'_>) -> Action {
             ("WFWorkflowActionIdentifier", P::String(s)) => id = s.to_string(),
             ("WFWorkflowActionParameters", P::Dictionary(p)) => {
                 has_params = true;
-                params.reserve(p.len());
+                // Allocating at the start is cheaper than growing an empty list.
+                params = Vec::with_capacity(p.len());
                 for (k, v) in p.iter() {
                     match (k, v) {
                         ("UUID", P::String(u)) => output = Some(u.to_string()),
@@ -528,15 +533,19 @@ impl Frame {
     }
 }
 
-fn structure(
-    actions: impl ExactSizeIterator<Item = Action>,
+// Items are lifted here, one at a time, rather than taken from an iterator of actions:
+// each `Option<Action>` an iterator hands over was one more copy of a large struct.
+fn structure<T>(
+    items: &[T],
+    lift: impl Fn(&T) -> Action,
     limits: &Limits,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Stmt>, LiftError> {
     // Every action makes at most one statement, so this never grows.
-    let mut stmts: Vec<Stmt> = Vec::with_capacity(actions.len());
+    let mut stmts: Vec<Stmt> = Vec::with_capacity(items.len());
     let mut stack: Vec<Frame> = Vec::new();
-    for (index, a) in actions.enumerate() {
+    for (index, item) in items.iter().enumerate() {
+        let a = lift(item);
         let Some((kind, group, mode)) = marker_of(&a) else {
             stmts.push(simple_stmt(a));
             continue;
@@ -612,9 +621,14 @@ fn structure(
     Ok(stmts)
 }
 
+// By position rather than `retain`: each key is there once (keys of a dictionary are
+// unique), and a marker has few parameters, so the two shifts cost less than a filter pass.
 fn strip_block_keys(a: &mut Action) {
-    a.params
-        .retain(|(k, _)| k != "GroupingIdentifier" && k != "WFControlFlowMode");
+    for key in ["WFControlFlowMode", "GroupingIdentifier"] {
+        if let Some(i) = a.params.iter().position(|(k, _)| k == key) {
+            a.params.remove(i);
+        }
+    }
 }
 
 fn take(a: &mut Action, key: &str) -> Option<Value> {
@@ -936,7 +950,7 @@ mod tests {
 
     fn run(actions: Vec<Action>) -> (Vec<Stmt>, Vec<String>) {
         let mut warnings = Vec::new();
-        let body = structure(actions.into_iter(), &Limits::default(), &mut warnings)
+        let body = structure(&actions, Action::clone, &Limits::default(), &mut warnings)
             .expect("not too deep");
         (body, warnings)
     }
