@@ -6,7 +6,7 @@
 //! looked up with `&str` keys borrowed from the IR in Fx-hashed maps.
 
 use super::names::*;
-use crate::ir::walk::{walk_stmts, walk_value, Item};
+use crate::ir::walk::{walk_stmts_measured, walk_value, Item};
 use crate::ir::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::borrow::Cow;
@@ -174,7 +174,7 @@ impl<'a> Names<'a> {
     fn build(wf: &'a Workflow) -> Names<'a> {
         // Pass 1: every reference, in program order.
         let mut seen = Seen::default();
-        walk_stmts(&wf.body, &mut |item| {
+        let text = walk_stmts_measured(&wf.body, &mut |item| {
             seen.items += 1;
             match item {
                 Item::Ref(r) => seen.on_ref(r),
@@ -203,9 +203,11 @@ impl<'a> Names<'a> {
             vars: FxHashMap::with_capacity_and_hasher(n_vars, Default::default()),
             outputs: std::mem::take(&mut seen.ref_index),
             bindings: (0..n_outputs).map(|_| None).collect(),
-            // On the corpus the text is about 150 bytes per walk item (median), often much
-            // more: growing the output (copying it) costs more than some room to spare.
-            size_hint: 256 + 256 * seen.items,
+            // The text printed as it is, plus room for the quotes, separators and names
+            // around it: growing the output (copying it) costs more than some room to spare.
+            // On the corpus this leaves 2 of 1,345 texts to grow, with room to spare of
+            // about 40% in all (the header, escapes and names are what it guesses).
+            size_hint: 1536 + text.bytes + text.bytes / 4 + 8 * text.count + 32 * seen.items,
             ..Names::default()
         };
         let mut taken = Taken {
@@ -1406,8 +1408,10 @@ fn bytes_lit(s: &mut String, d: &[u8], fs: bool) -> R {
     if fs && !d.iter().all(|&b| plain(b)) {
         return Err(NeedsEscape);
     }
-    // Icons and other data can be large: no formatting machinery a byte.
-    s.reserve(d.len() + 3);
+    // Icons and other data can be large: no formatting machinery a byte, and room for
+    // the escapes made at once.
+    let escaped = d.iter().filter(|&&b| !plain(b)).count();
+    s.reserve(d.len() + 3 * escaped + 3);
     s.push_str("b'");
     for &b in d {
         if plain(b) {

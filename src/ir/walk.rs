@@ -13,16 +13,78 @@ pub enum Item<'a> {
     Output(&'a str, &'a str),
 }
 
-fn walk_action<'a, F: FnMut(Item<'a>)>(a: &'a Action, f: &mut F) {
-    for (_, v) in a.params.iter().chain(&a.extra) {
-        walk_value(v, f);
+/// Takes what a walk meets. A measuring walk also hears of the text it passes over, so
+/// that the printer can size its output before writing it.
+trait Visit<'a> {
+    fn item(&mut self, item: Item<'a>);
+    /// An action identifier, a key, or a string or data leaf of `len` bytes.
+    fn text(&mut self, _len: usize) {}
+}
+
+struct Items<'f, F>(&'f mut F);
+
+impl<'a, F: FnMut(Item<'a>)> Visit<'a> for Items<'_, F> {
+    #[inline]
+    fn item(&mut self, item: Item<'a>) {
+        (self.0)(item)
     }
-    if let Some(u) = &a.output {
-        f(Item::Output(u, &a.id));
+}
+
+/// The bytes and the number of the texts a walk passed over.
+#[derive(Default, Clone, Copy)]
+pub struct TextSize {
+    pub bytes: usize,
+    pub count: usize,
+}
+
+struct Measure<'f, F> {
+    f: &'f mut F,
+    size: TextSize,
+}
+
+impl<'a, F: FnMut(Item<'a>)> Visit<'a> for Measure<'_, F> {
+    #[inline]
+    fn item(&mut self, item: Item<'a>) {
+        (self.f)(item)
+    }
+    #[inline]
+    fn text(&mut self, len: usize) {
+        self.size.bytes += len;
+        self.size.count += 1;
     }
 }
 
 pub fn walk_stmts<'a, F: FnMut(Item<'a>)>(body: &'a [Stmt], f: &mut F) {
+    stmts(body, &mut Items(f));
+}
+
+/// [`walk_stmts`], also measuring the identifiers, keys, strings and data it passes.
+pub fn walk_stmts_measured<'a, F: FnMut(Item<'a>)>(body: &'a [Stmt], f: &mut F) -> TextSize {
+    let mut m = Measure {
+        f,
+        size: TextSize::default(),
+    };
+    stmts(body, &mut m);
+    m.size
+}
+
+#[inline]
+pub fn walk_value<'a, F: FnMut(Item<'a>)>(v: &'a Value, f: &mut F) {
+    walk_one(v, &mut Items(f));
+}
+
+fn walk_action<'a, V: Visit<'a>>(a: &'a Action, f: &mut V) {
+    f.text(a.id.len());
+    for (k, v) in a.params.iter().chain(&a.extra) {
+        f.text(k.len());
+        walk_one(v, f);
+    }
+    if let Some(u) = &a.output {
+        f.item(Item::Output(u, &a.id));
+    }
+}
+
+fn stmts<'a, V: Visit<'a>>(body: &'a [Stmt], f: &mut V) {
     for s in body {
         match s {
             Stmt::Action(a) | Stmt::Comment { action: a, .. } => walk_action(a, f),
@@ -33,9 +95,9 @@ pub fn walk_stmts<'a, F: FnMut(Item<'a>)>(body: &'a [Stmt], f: &mut F) {
                 ..
             } => {
                 if let Some(v) = value {
-                    walk_value(v, f);
+                    walk_one(v, f);
                 }
-                f(Item::SetName(name));
+                f.item(Item::SetName(name));
                 walk_action(action, f);
             }
             Stmt::If {
@@ -46,15 +108,15 @@ pub fn walk_stmts<'a, F: FnMut(Item<'a>)>(body: &'a [Stmt], f: &mut F) {
             } => {
                 walk_action(&markers.start, f);
                 for v in cond.input.iter().chain(&cond.op) {
-                    walk_value(v, f);
+                    walk_one(v, f);
                 }
                 for (_, v) in &cond.operands {
-                    walk_value(v, f);
+                    walk_one(v, f);
                 }
-                walk_stmts(then, f);
+                stmts(then, f);
                 if let Some((m, b)) = otherwise {
                     walk_action(m, f);
-                    walk_stmts(b, f);
+                    stmts(b, f);
                 }
                 walk_action(&markers.end, f);
             }
@@ -66,15 +128,15 @@ pub fn walk_stmts<'a, F: FnMut(Item<'a>)>(body: &'a [Stmt], f: &mut F) {
             } => {
                 walk_action(&markers.start, f);
                 if let Some(p) = prompt {
-                    walk_value(p, f);
+                    walk_one(p, f);
                 }
                 if let MenuItems::Other(v) = items {
-                    walk_value(v, f);
+                    walk_one(v, f);
                 }
                 for c in cases {
-                    walk_value(&c.title, f);
+                    walk_one(&c.title, f);
                     walk_action(&c.marker, f);
-                    walk_stmts(&c.body, f);
+                    stmts(&c.body, f);
                 }
                 walk_action(&markers.end, f);
             }
@@ -90,60 +152,61 @@ pub fn walk_stmts<'a, F: FnMut(Item<'a>)>(body: &'a [Stmt], f: &mut F) {
             } => {
                 walk_action(&markers.start, f);
                 if let Some(v) = v {
-                    walk_value(v, f);
+                    walk_one(v, f);
                 }
-                walk_stmts(body, f);
+                stmts(body, f);
                 walk_action(&markers.end, f);
             }
         }
     }
 }
 
-fn walk_ref<'a, F: FnMut(Item<'a>)>(r: &'a VarRef, f: &mut F) {
-    f(Item::Ref(r));
+fn walk_ref<'a, V: Visit<'a>>(r: &'a VarRef, f: &mut V) {
+    f.item(Item::Ref(r));
     for a in &r.aggr {
         match a {
             Aggr::Property {
                 user_info: Some(v), ..
-            } => walk_value(v, f),
-            Aggr::Other(p) => p.iter().for_each(|(_, v)| walk_value(v, f)),
+            } => walk_one(v, f),
+            Aggr::Other(p) => p.iter().for_each(|(_, v)| walk_one(v, f)),
             _ => {}
         }
     }
 }
 
-fn walk_text<'a, F: FnMut(Item<'a>)>(t: &'a Text, f: &mut F) {
+fn walk_text<'a, V: Visit<'a>>(t: &'a Text, f: &mut V) {
     for p in &t.parts {
-        if let TextPart::Var(r) = p {
-            walk_ref(r, f);
+        match p {
+            TextPart::Var(r) => walk_ref(r, f),
+            TextPart::Lit(l) => f.text(l.len()),
         }
     }
 }
 
-fn walk_item_value<'a, F: FnMut(Item<'a>)>(v: &'a DictItemValue, f: &mut F) {
+fn walk_item_value<'a, V: Visit<'a>>(v: &'a DictItemValue, f: &mut V) {
     match v {
         DictItemValue::Text(t) | DictItemValue::Number(t) => walk_text(t, f),
-        DictItemValue::Bool(v) => walk_value(v, f),
+        DictItemValue::Bool(v) => walk_one(v, f),
         DictItemValue::Dict(d) => walk_items(d, f),
         DictItemValue::Array(a) => walk_array(a, f),
     }
 }
 
-fn walk_array<'a, F: FnMut(Item<'a>)>(a: &'a [ArrayItem], f: &mut F) {
+fn walk_array<'a, V: Visit<'a>>(a: &'a [ArrayItem], f: &mut V) {
     for x in a {
         match x {
             ArrayItem::Typed(t) => walk_item_value(t, f),
-            ArrayItem::Plain(v) => walk_value(v, f),
+            ArrayItem::Plain(v) => walk_one(v, f),
         }
     }
 }
 
-fn walk_items<'a, F: FnMut(Item<'a>)>(items: &'a [DictItem], f: &mut F) {
+fn walk_items<'a, V: Visit<'a>>(items: &'a [DictItem], f: &mut V) {
     for it in items {
         walk_text(&it.key, f);
         match &it.value {
             DictItemValue::Text(t) | DictItemValue::Number(t) => walk_text(t, f),
-            DictItemValue::Bool(v) => walk_value(v, f),
+            DictItemValue::Bool(v) => walk_one(v, f),
             DictItemValue::Dict(d) => walk_items(d, f),
             DictItemValue::Array(a) => walk_array(a, f),
         }
@@ -153,33 +216,29 @@ fn walk_items<'a, F: FnMut(Item<'a>)>(items: &'a [DictItem], f: &mut F) {
 /// Most values are plain strings and numbers, which hold no reference: those cost a test
 /// here rather than a call.
 #[inline]
-pub fn walk_value<'a, F: FnMut(Item<'a>)>(v: &'a Value, f: &mut F) {
-    if !matches!(
-        v,
-        Value::String(_)
-            | Value::Int(_)
-            | Value::Real(_)
-            | Value::Bool(_)
-            | Value::Date(_)
-            | Value::Data(_)
-    ) {
-        walk_compound(v, f);
+fn walk_one<'a, V: Visit<'a>>(v: &'a Value, f: &mut V) {
+    match v {
+        Value::String(t) => f.text(t.len()),
+        Value::Data(d) => f.text(d.len()),
+        Value::Int(_) | Value::Real(_) | Value::Bool(_) | Value::Date(_) => {}
+        _ => walk_compound(v, f),
     }
 }
 
-fn walk_compound<'a, F: FnMut(Item<'a>)>(v: &'a Value, f: &mut F) {
+fn walk_compound<'a, V: Visit<'a>>(v: &'a Value, f: &mut V) {
     match v {
-        Value::Array(a) => a.iter().for_each(|x| walk_value(x, f)),
+        Value::Array(a) => a.iter().for_each(|x| walk_one(x, f)),
         Value::Dict(d) => d.iter().for_each(|(k, x)| {
+            f.text(k.len());
             if let (true, Value::String(u)) = (k == "OutputUUID", x) {
-                f(Item::RawRef(u));
+                f.item(Item::RawRef(u));
             }
-            walk_value(x, f)
+            walk_one(x, f)
         }),
         Value::Text(t) => walk_text(t, f),
         Value::Attachment(r) | Value::VarRef(r) => walk_ref(r, f),
         Value::DictField(items) => walk_items(items, f),
-        Value::Serialized { value, .. } => walk_value(value, f),
+        Value::Serialized { value: inner, .. } => walk_one(inner, f),
         _ => {}
     }
 }
