@@ -134,6 +134,12 @@ impl<'a> Taken<'a> {
         self.idents.insert(ident);
     }
 
+    /// Takes `ident` if it is free; says whether it was (one hash, where `contains` and
+    /// then `insert` would take two).
+    fn take(&mut self, ident: Cow<'a, str>) -> bool {
+        !is_reserved_word(&ident) && self.idents.insert(ident)
+    }
+
     /// `base`, or `base_N` with the smallest N >= 2 not taken.
     fn fresh(&mut self, mut base: String) -> String {
         // Every `Repeat_Item_N` is a loop variable: a user's name like that needs another base.
@@ -252,16 +258,8 @@ impl<'a> Names<'a> {
             if n.bindings[i].is_some() {
                 return;
             }
-            // (`insert` says whether the name was free: one hash where `contains` and
-            // `insert` would take two.)
             let (ident, annotate) = match display.and_then(spaced_ident) {
-                Some(id)
-                    if !is_reserved_word(&id)
-                        && magic_loop_name(&id).is_none()
-                        && taken.idents.insert(id.clone()) =>
-                {
-                    (id, false)
-                }
+                Some(id) if magic_loop_name(&id).is_none() && taken.take(id.clone()) => (id, false),
                 _ => {
                     let base = sanitize(display.unwrap_or_else(fallback));
                     let id: Cow<str> = Cow::Owned(taken.fresh(base));

@@ -94,19 +94,6 @@ impl<'a> Reader<'a> {
         Some((usize::try_from(len).ok()?, start))
     }
 
-    /// [`Self::object`], with a string read before taken without the call: most members
-    /// of a collection are such shared strings, dictionary keys above all.
-    #[inline(always)]
-    fn child(&mut self, index: usize, depth: usize) -> Option<PValue<'a>> {
-        if depth <= self.max_depth {
-            if let Some(&Some(s)) = self.strings.get(index) {
-                self.spend(s.len() as u64)?;
-                return Some(PValue::String(s));
-            }
-        }
-        self.object(index, depth)
-    }
-
     fn object(&mut self, index: usize, depth: usize) -> Option<PValue<'a>> {
         // Depth also ends cycles: a cycle nests forever.
         if index >= self.doc.num_objects || depth > self.max_depth {
@@ -172,7 +159,7 @@ impl<'a> Reader<'a> {
                 self.spend(0)?;
                 let base = self.items.len();
                 for i in 0..len {
-                    let item = self.child(entry(refs, size, i) as usize, depth + 1)?;
+                    let item = self.object(entry(refs, size, i) as usize, depth + 1)?;
                     self.items.push(item);
                 }
                 let items = self.arena.alloc_slice_copy(&self.items[base..]);
@@ -187,11 +174,11 @@ impl<'a> Reader<'a> {
                 self.spend(0)?;
                 let base = self.entries.len();
                 for i in 0..len {
-                    let key = match self.child(entry(keys, size, i) as usize, depth + 1)? {
+                    let key = match self.object(entry(keys, size, i) as usize, depth + 1)? {
                         PValue::String(k) => k,
                         _ => return None,
                     };
-                    let value = self.child(entry(values, size, i) as usize, depth + 1)?;
+                    let value = self.object(entry(values, size, i) as usize, depth + 1)?;
                     self.entries.push((key, value));
                 }
                 let d = PDict::from_entries(&mut self.entries, base, self.arena);
