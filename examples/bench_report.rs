@@ -13,34 +13,21 @@
 //! readers and with the `plist` crate ("merely parsing"). Each figure is the least of 25
 //! rounds, all in one run.
 
-// The allocator of the `wfc` binary, so that timings are what users get.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
 
-use std::path::Path;
 use std::time::Instant;
 use wfc::limits::Limits;
 
 fn main() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-    let reference = shared.join("reference/workflowllm_convert.jsonl");
-    let Ok(text) = std::fs::read_to_string(&reference) else {
-        eprintln!("skipping: ../shared not found");
+    let Some(converted) = common::converted() else {
         return;
     };
-    let mut files = Vec::new();
-    let mut inputs = Vec::new();
-    let mut ref_secs = 0.0;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let r: serde_json::Value = serde_json::from_str(line).expect("reference line is JSON");
-        let read = |field: &str| {
-            let rel = r[field].as_str().expect("path field");
-            std::fs::read(shared.join("corpus").join(rel)).expect("corpus file")
-        };
-        files.push(read("relpath"));
-        inputs.push(read("converted_from"));
-        ref_secs += r["secs"].as_f64().expect("secs");
-    }
+    let files: Vec<Vec<u8>> = converted.iter().map(|c| common::read(&c.relpath)).collect();
+    let inputs: Vec<Vec<u8>> = converted
+        .iter()
+        .map(|c| common::read(&c.converted_from))
+        .collect();
+    let ref_secs: f64 = converted.iter().map(|c| c.secs).sum();
     let n = files.len();
     let limits = Limits::default();
 

@@ -1,28 +1,20 @@
 //! Where conversion time goes, per container and phase, on one thread.
 //!
 //! `cargo run --release --example phase_times`
-// The allocator of the `wfc` binary, so that timings are what users get.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
 
-use std::path::Path;
 use std::time::Instant;
 use wfc::limits::Limits;
 
 fn main() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-    let Ok(text) = std::fs::read_to_string(shared.join("reference/workflowllm_convert.jsonl"))
-    else {
-        eprintln!("skipping: ../shared not found");
+    let Some(converted) = common::converted() else {
         return;
     };
     let limits = Limits::default();
     let mut arena = wfc::shortcut::Bump::new();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let r: serde_json::Value = serde_json::from_str(line).unwrap();
-        let rel = r["relpath"].as_str().unwrap();
-        let bytes = std::fs::read(shared.join("corpus").join(rel)).unwrap();
+    for c in &converted {
+        let bytes = common::read(&c.relpath);
         let kind = wfc::shortcut::sniff(&bytes)
             .map_or("?", |c| c.name())
             .to_string();

@@ -6,30 +6,20 @@
 //! `converted_from` (the default) reads the reference's own inputs, `relpath` the corpus
 //! files themselves (signed files decoded by wfc).
 
-// The allocator of the `wfc` binary, so that counts are what users get.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
 
-use std::path::Path;
 use wfc::limits::Limits;
 
 fn main() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-    let Ok(text) = std::fs::read_to_string(shared.join("reference/workflowllm_convert.jsonl"))
-    else {
-        eprintln!("skipping: ../shared not found");
+    let Some(converted) = common::converted() else {
         return;
     };
-    let field = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "converted_from".into());
-    let files: Vec<Vec<u8>> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let r: serde_json::Value = serde_json::from_str(line).expect("reference line");
-            let rel = r[&field].as_str().expect("path field");
-            std::fs::read(shared.join("corpus").join(rel)).expect("corpus file")
+    let corpus_files = std::env::args().nth(1).as_deref() == Some("relpath");
+    let files: Vec<Vec<u8>> = converted
+        .iter()
+        .map(|c| match corpus_files {
+            true => common::read(&c.relpath),
+            false => common::read(&c.converted_from),
         })
         .collect();
     let limits = Limits::default();
