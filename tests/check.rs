@@ -131,9 +131,68 @@ fn parse_errors_are_syntax_findings() {
     let cat = Catalog::embedded().unwrap();
     let src = "x = is_workflow_actions_gettext(WFTextActionText='''a''')\nif x:\n";
     let findings = check_source(src, &cat);
-    assert_eq!(findings.len(), 1, "{findings:#?}");
-    assert_eq!(findings[0].kind, FindingKind::Syntax);
-    assert_eq!(pos(src, &findings[0]).0, 2);
+    let syntax: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::Syntax)
+        .collect();
+    assert_eq!(syntax.len(), 1, "{findings:#?}");
+    assert_eq!(pos(src, syntax[0]).0, 2);
+}
+
+#[test]
+fn one_run_reports_undefined_name_unknown_action_parameter_and_enum() {
+    let cat = Catalog::embedded().unwrap();
+    let (file, src) = fixture("all_four.py");
+    let findings = check_source(&src, &cat);
+    for f in &findings {
+        eprintln!("{}", f.render(&file, &src));
+    }
+    let expect: &[(FindingKind, (usize, usize), &str)] = &[
+        (
+            FindingKind::UnknownAction,
+            (4, 12),
+            "is_workflow_actions_downloadurl",
+        ),
+        (FindingKind::UnknownParameter, (5, 40), "WFTextActionText"),
+        (FindingKind::NotInEnum, (6, 56), "Spaces"),
+        (FindingKind::UndefinedVariable, (6, 75), "`Greeting`"),
+    ];
+    for (kind, at, hint) in expect {
+        let of_kind: Vec<&Finding> = findings.iter().filter(|f| f.kind == *kind).collect();
+        assert_eq!(of_kind.len(), 1, "{kind:?}: {findings:#?}");
+        assert_eq!(pos(&src, of_kind[0]), *at, "{kind:?}");
+        let help = of_kind[0].help.clone().unwrap_or_default();
+        assert!(help.contains(hint), "{kind:?}: {help}");
+    }
+    assert!(!findings.iter().any(|f| f.kind == FindingKind::Syntax));
+    // The undefined name is not a compile-time success either.
+    assert!(wfc::dsl::parse(&src, Default::default()).is_err());
+}
+
+#[test]
+fn syntax_errors_do_not_hide_other_findings() {
+    let cat = Catalog::embedded().unwrap();
+    let (file, src) = fixture("broken_lines.py");
+    let findings = check_source(&src, &cat);
+    for f in &findings {
+        eprintln!("{}", f.render(&file, &src));
+    }
+    let got: Vec<(&str, usize)> = findings
+        .iter()
+        .map(|f| (f.kind.name(), pos(&src, f).0))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("syntax", 3),
+            ("syntax", 4),
+            // Inside the block of the `if` line that did not parse.
+            ("unknown-action", 5),
+            // Inside the `else:` of that block.
+            ("undefined-variable", 7),
+            ("syntax", 8),
+        ]
+    );
 }
 
 #[test]
@@ -270,7 +329,17 @@ fn workflowbench_samples_verdicts() {
 
 /// Measured on the 50 samples with the catalog built from ../shared/catalogs.
 const EXPECTED_VERDICTS: &[(&str, usize)] = &[("clean", 1), ("errors", 46), ("warnings", 3)];
-const EXPECTED_KINDS: &[(&str, usize)] = &[("syntax", 513), ("unused-output", 19)];
+/// The parser goes on after each error, so the statements that parse are checked too.
+const EXPECTED_KINDS: &[(&str, usize)] = &[
+    ("empty-block", 4),
+    ("missing-required", 1),
+    ("syntax", 739),
+    ("undefined-variable", 354),
+    ("unknown-action", 1),
+    ("unused-output", 258),
+    ("used-before-defined", 2),
+    ("wrong-kind", 19),
+];
 
 fn wfc() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wfc"))
@@ -348,6 +417,115 @@ fn cli_exit_codes_and_json() {
     std::fs::write(&bad, b"not a database").unwrap();
     let o = run(&[&clean, "--catalog", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn cli_checks_datasets_record_by_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, clean) = fixture("clean.py");
+    let (_, planted) = fixture("planted.py");
+    let run = |args: &[&str]| {
+        wfc()
+            .current_dir(dir.path())
+            .arg("check")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let json_lines = |o: &std::process::Output| -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    // A JSON array of WorkflowBench-style records, one with an id.
+    let array = dir.path().join("samples.json");
+    std::fs::write(
+        &array,
+        serde_json::json!([
+            {"query": "q", "annotated_code": clean},
+            {"id": "r2", "workflow_code": planted},
+            {"query": "no code"},
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let o = run(&[array.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let r = json_lines(&o);
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert_eq!(
+        (r[0]["index"].as_u64(), r[0]["verdict"].as_str()),
+        (Some(0), Some("clean"))
+    );
+    assert_eq!(r[1]["id"], "r2");
+    assert_eq!(r[1]["index"], 1);
+    assert_eq!(r[1]["findings"].as_array().unwrap().len(), 8);
+    let o = run(&[array.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("2 programs: 1 clean"), "{text}");
+    assert!(text.contains("1 records without code skipped"), "{text}");
+
+    // A malformed JSONL line is that record's error; the others are still checked.
+    let jsonl = dir.path().join("records.jsonl");
+    std::fs::write(
+        &jsonl,
+        format!(
+            "{}\n{{\"code\": \"x = \n{}\n",
+            serde_json::json!({"code": clean}),
+            serde_json::json!({"key": 7, "code": planted})
+        ),
+    )
+    .unwrap();
+    let o = run(&[jsonl.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let r = json_lines(&o);
+    assert_eq!(r.len(), 3, "{r:?}");
+    assert_eq!(r[0]["verdict"], "clean");
+    assert!(r[1]["program"]
+        .as_str()
+        .unwrap()
+        .ends_with("records.jsonl:2"));
+    assert!(r[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a JSON record"));
+    assert_eq!(r[2]["id"], "7");
+    assert_eq!(r[2]["verdict"], "errors");
+
+    // `--field` picks another field.
+    let other = dir.path().join("other.jsonl");
+    std::fs::write(
+        &other,
+        format!(
+            "{}\n",
+            serde_json::json!({"code": clean, "program": planted})
+        ),
+    )
+    .unwrap();
+    let o = run(&[
+        other.to_str().unwrap(),
+        "--field",
+        "program",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json_lines(&o)[0]["verdict"], "errors");
+
+    // A directory of JSON files is checked, not "0 programs".
+    let jdir = dir.path().join("records");
+    std::fs::create_dir(&jdir).unwrap();
+    for (i, code) in [&clean, &planted].iter().enumerate() {
+        std::fs::write(
+            jdir.join(format!("{i}.json")),
+            serde_json::json!({"code": code}).to_string(),
+        )
+        .unwrap();
+    }
+    let o = run(&[jdir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("2 programs: 1 clean"), "{text}");
 }
 
 #[test]

@@ -36,6 +36,8 @@ impl Severity {
 pub enum FindingKind {
     /// The program does not parse.
     Syntax,
+    /// A name that nothing sets, declares or binds to an action's output.
+    UndefinedVariable,
     UnknownAction,
     UnknownParameter,
     /// A literal value outside the parameter's allowed values.
@@ -52,8 +54,9 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 9] = [
+    pub const ALL: [FindingKind; 10] = [
         FindingKind::Syntax,
+        FindingKind::UndefinedVariable,
         FindingKind::UnknownAction,
         FindingKind::UnknownParameter,
         FindingKind::NotInEnum,
@@ -67,6 +70,7 @@ impl FindingKind {
     pub fn name(self) -> &'static str {
         match self {
             FindingKind::Syntax => "syntax",
+            FindingKind::UndefinedVariable => "undefined-variable",
             FindingKind::UnknownAction => "unknown-action",
             FindingKind::UnknownParameter => "unknown-parameter",
             FindingKind::NotInEnum => "not-in-enum",
@@ -309,11 +313,19 @@ impl<'c> Checker<'c> {
         self.full
     }
 
+    /// Every finding of a program: syntax errors, undefined names, and the checks of every
+    /// statement that parsed (the parser goes on after an error at the next statement).
+    /// Sorted by position; a dataset builder can call this once per record.
     pub fn check_source(&self, src: &str) -> Vec<Finding> {
-        match dsl::parse(src, dsl::ParseOptions::default()) {
-            Ok(wf) => self.check(&wf),
-            Err(diags) => diags.iter().map(Finding::from_diagnostic).collect(),
-        }
+        let parsed = dsl::parse_recovering(src, dsl::ParseOptions::default());
+        let mut out: Vec<Finding> = parsed.errors.iter().map(Finding::from_diagnostic).collect();
+        out.extend(parsed.undefined.iter().map(|d| Finding {
+            kind: FindingKind::UndefinedVariable,
+            ..Finding::from_diagnostic(d)
+        }));
+        out.extend(self.check(&parsed.workflow));
+        out.sort_by_key(|f| (f.span.as_ref().map_or(0, |s| s.start), f.kind));
+        out
     }
 
     /// The catalog entry of an action id as the parser made it: the exact identifier, else
@@ -1040,90 +1052,7 @@ fn empty_blocks(body: &[Stmt], out: &mut Vec<Finding>) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Inputs and reports for `wfc check`
+// Inputs and reports for `wfc check`: see `input.rs`.
 
-/// One program to check: its name (`file`, or `file:line` for a JSONL record) and source.
-#[derive(Debug, Clone)]
-pub struct Program {
-    pub name: String,
-    pub src: String,
-}
-
-/// The programs a path holds: a `.py` file is one program; a `.jsonl` file holds one per
-/// line (the `annotated_code` field of WorkflowBench records, else `code` of `wfc convert`
-/// records; lines without either are skipped and counted); a directory is walked for both.
-/// Returns the programs and the number of JSONL lines skipped.
-pub fn collect_programs(path: &std::path::Path) -> std::io::Result<(Vec<Program>, usize)> {
-    let mut files = Vec::new();
-    if path.is_dir() {
-        for e in walkdir::WalkDir::new(path)
-            .follow_links(true)
-            .sort_by_file_name()
-        {
-            let e = e.map_err(std::io::Error::other)?;
-            let ext = e.path().extension().and_then(|x| x.to_str());
-            if e.file_type().is_file() && matches!(ext, Some("py" | "jsonl")) {
-                files.push(e.into_path());
-            }
-        }
-    } else {
-        files.push(path.to_path_buf());
-    }
-    let mut out = Vec::new();
-    let mut skipped = 0;
-    for f in files {
-        let text = std::fs::read_to_string(&f)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", f.display())))?;
-        let name = f.display().to_string();
-        if f.extension().and_then(|x| x.to_str()) == Some("jsonl") {
-            for (i, line) in text.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let rec: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("{name}:{}: {e}", i + 1),
-                    )
-                })?;
-                let code = rec
-                    .get("annotated_code")
-                    .and_then(|v| v.as_str())
-                    .or_else(|| rec.get("code").and_then(|v| v.as_str()));
-                match code {
-                    Some(c) => out.push(Program {
-                        name: format!("{name}:{}", i + 1),
-                        src: c.to_string(),
-                    }),
-                    None => skipped += 1,
-                }
-            }
-        } else {
-            out.push(Program { name, src: text });
-        }
-    }
-    Ok((out, skipped))
-}
-
-/// One line of `wfc check --format json`.
-pub fn json_report(program: &Program, findings: &[Finding]) -> serde_json::Value {
-    let items: Vec<serde_json::Value> = findings
-        .iter()
-        .map(|f| {
-            let pos = f.position(&program.src);
-            serde_json::json!({
-                "kind": f.kind.name(),
-                "severity": f.severity.name(),
-                "message": f.message,
-                "line": pos.map(|p| p.0),
-                "column": pos.map(|p| p.1),
-                "help": f.help,
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "program": program.name,
-        "verdict": verdict(findings),
-        "findings": items,
-    })
-}
+mod input;
+pub use input::{collect_programs, for_each_program, json_report, Entry, Program, Walk};

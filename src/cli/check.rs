@@ -1,4 +1,4 @@
-//! `wfc check`: programs against the API catalog.
+//! `wfc check`: programs against the API catalog, one file or a dataset of records.
 
 use super::open_catalog;
 use anyhow::{Context, Result};
@@ -12,17 +12,42 @@ pub enum CheckFormat {
     Json,
 }
 
-pub(crate) fn check_cmd(path: &Path, catalog: Option<&Path>, format: CheckFormat) -> Result<i32> {
-    use wfc::check::{collect_programs, json_report, verdict, Checker, Severity};
+pub(crate) fn check_cmd(
+    path: &Path,
+    catalog: Option<&Path>,
+    format: CheckFormat,
+    field: Option<&str>,
+) -> Result<i32> {
+    use wfc::check::{for_each_program, json_report, verdict, Checker, Entry, Severity};
     let cat = open_catalog(catalog)?;
-    let (programs, skipped) =
-        collect_programs(path).with_context(|| format!("reading {}", path.display()))?;
     let checker = Checker::new(&cat);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let (mut errors, mut warnings, mut clean) = (0, 0, 0);
-    let mut with_errors = 0;
-    for p in &programs {
-        let findings = checker.check_source(&p.src);
+    let (mut n, mut with_errors, mut malformed) = (0usize, 0, 0);
+    // Records are checked as they are read: memory does not grow with the dataset.
+    let walk = for_each_program(path, field, &mut |entry| {
+        let (program, index, id) = match entry {
+            Entry::Program { program, index, id } => (program, index, id),
+            Entry::Malformed { name, index, error } => {
+                malformed += 1;
+                return match format {
+                    CheckFormat::Json => writeln!(
+                        out,
+                        "{}",
+                        serde_json::json!({
+                            "program": name,
+                            "index": index,
+                            "verdict": "errors",
+                            "error": error,
+                            "findings": [],
+                        })
+                    ),
+                    CheckFormat::Text => writeln!(out, "error: {name}: {error}\n"),
+                };
+            }
+        };
+        n += 1;
+        let findings = checker.check_source(&program.src);
         match verdict(&findings) {
             "clean" => clean += 1,
             "errors" => with_errors += 1,
@@ -35,28 +60,53 @@ pub(crate) fn check_cmd(path: &Path, catalog: Option<&Path>, format: CheckFormat
             }
         }
         match format {
-            CheckFormat::Json => writeln!(out, "{}", json_report(p, &findings))?,
-            CheckFormat::Text => {
-                for f in &findings {
-                    writeln!(out, "{}", f.render(&p.name, &p.src))?;
+            CheckFormat::Json => {
+                let mut report = json_report(&program, &findings);
+                if let Some(i) = index {
+                    report["index"] = i.into();
                 }
+                if let Some(id) = id {
+                    report["id"] = id.into();
+                }
+                writeln!(out, "{report}")
+            }
+            CheckFormat::Text => {
+                let name = match &id {
+                    Some(id) => format!("{} ({id})", program.name),
+                    None => program.name.clone(),
+                };
+                for f in &findings {
+                    writeln!(out, "{}", f.render(&name, &program.src))?;
+                }
+                Ok(())
             }
         }
-    }
+    })
+    .with_context(|| format!("reading {}", path.display()))?;
     if format == CheckFormat::Text {
-        let skipped = if skipped > 0 {
-            format!(" ({skipped} records without code skipped)")
-        } else {
+        let mut notes = Vec::new();
+        if walk.skipped > 0 {
+            notes.push(format!("{} records without code skipped", walk.skipped));
+        }
+        if malformed > 0 {
+            notes.push(format!("{malformed} records could not be read"));
+        }
+        let notes = if notes.is_empty() {
             String::new()
+        } else {
+            format!(" ({})", notes.join(", "))
         };
-        let n = programs.len();
         writeln!(
             out,
-            "{n} program{}: {clean} clean, {} with warnings only, {with_errors} with errors; {errors} errors, {warnings} warnings{skipped}",
+            "{n} program{}: {clean} clean, {} with warnings only, {with_errors} with errors; {errors} errors, {warnings} warnings{notes}",
             if n == 1 { "" } else { "s" },
             n - clean - with_errors
         )?;
     }
     out.flush()?;
-    Ok(if errors + warnings > 0 { 1 } else { 0 })
+    Ok(if errors + warnings + malformed > 0 {
+        1
+    } else {
+        0
+    })
 }

@@ -63,13 +63,17 @@ pub enum Command {
     },
     /// Check programs against the API catalog (exit 0 clean, 1 findings, 2 could not run).
     Check {
-        /// A `.py` program, a `.jsonl` file of records (`annotated_code` or `code`), or a
-        /// directory walked for both.
+        /// A `.py` program; a `.jsonl` file or a `.json` array of records holding programs
+        /// (`annotated_code`, `code` or `workflow_code`); or a directory walked for all three.
         path: PathBuf,
         #[arg(long)]
         catalog: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = check::CheckFormat::Text)]
         format: check::CheckFormat,
+        /// The record field holding the program (default: the first of `annotated_code`,
+        /// `code`, `workflow_code`).
+        #[arg(long, value_name = "NAME")]
+        field: Option<String>,
     },
     /// Build, query and export the API catalog.
     Catalog {
@@ -97,7 +101,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             path,
             catalog,
             format,
-        } => check::check_cmd(&path, catalog.as_deref(), format),
+            field,
+        } => check::check_cmd(&path, catalog.as_deref(), format, field.as_deref()),
         Command::Catalog { cmd } => catalog::catalog_cmd(cmd),
     }
 }

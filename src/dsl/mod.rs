@@ -8,5 +8,5 @@ mod parse;
 mod print;
 
 pub use diag::Diagnostic;
-pub use parse::{parse, ParseOptions};
+pub use parse::{parse, parse_recovering, ParseOptions, Parsed};
 pub use print::{print, py_str};

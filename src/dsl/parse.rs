@@ -20,6 +20,31 @@ pub struct ParseOptions {
 
 /// Parses DSL source into a workflow, or every error found.
 pub fn parse(src: &str, opts: ParseOptions) -> Result<Workflow, Vec<Diagnostic>> {
+    let p = parse_recovering(src, opts);
+    if p.errors.is_empty() && p.undefined.is_empty() {
+        return Ok(p.workflow);
+    }
+    let mut diags = p.errors;
+    diags.extend(p.undefined);
+    diags.sort_by_key(|d| d.span.start);
+    Err(diags)
+}
+
+/// What [`parse_recovering`] makes of a source, errors or not.
+#[derive(Debug)]
+pub struct Parsed {
+    /// Every statement that could be read; a line that does not parse is left out (the
+    /// statements of a block it heads stand in its place).
+    pub workflow: Workflow,
+    /// Syntax errors.
+    pub errors: Vec<Diagnostic>,
+    /// Names that nothing sets, declares or binds; each reads as a variable of that name.
+    pub undefined: Vec<Diagnostic>,
+}
+
+/// Parses DSL source, going on after each error at the next statement, so that one run
+/// finds every error of a file and a checker can still judge the statements that parse.
+pub fn parse_recovering(src: &str, opts: ParseOptions) -> Parsed {
     let (lines, mut diags) = layout::split(src);
     let max_depth = opts
         .max_depth
@@ -31,7 +56,9 @@ pub fn parse(src: &str, opts: ParseOptions) -> Result<Workflow, Vec<Diagnostic>>
                 Ok(s) => Item::Code(s),
                 Err(d) => {
                     diags.push(d);
-                    continue;
+                    Item::Broken {
+                        opens: heads_block(&src[l.start..l.end]),
+                    }
                 }
             },
             LineKind::Comment(t) => Item::Comment(t.clone()),
@@ -43,16 +70,7 @@ pub fn parse(src: &str, opts: ParseOptions) -> Result<Workflow, Vec<Diagnostic>>
             span: l.start..l.end.max(l.start + 1),
         });
     }
-    let tree = match build_tree(nodes, max_depth) {
-        Ok(t) => t,
-        Err(d) => {
-            diags.push(d);
-            return Err(diags);
-        }
-    };
-    if !diags.is_empty() {
-        return Err(diags);
-    }
+    let tree = build_tree(nodes, max_depth, &mut diags);
     let seed = if opts.deterministic_uuids {
         fnv1a(src.as_bytes())
     } else {
@@ -70,11 +88,23 @@ pub fn parse(src: &str, opts: ParseOptions) -> Result<Workflow, Vec<Diagnostic>>
         warnings: Vec::new(),
     };
     wf.body = b.block(&tree, &mut wf.meta);
-    if b.diags.is_empty() {
-        Ok(wf)
-    } else {
-        Err(b.diags)
+    diags.extend(b.diags);
+    diags.sort_by_key(|d| d.span.start);
+    Parsed {
+        workflow: wf,
+        errors: diags,
+        undefined: b.undefined,
     }
+}
+
+/// Whether a line that does not parse looks like the head of a block (`if ...:`), so that
+/// the indented lines below it are read as its body rather than as stray indentation.
+fn heads_block(line: &str) -> bool {
+    let code = match line.find('#') {
+        Some(i) if !line[..i].contains(['\'', '"']) => &line[..i],
+        _ => line,
+    };
+    code.trim_end().ends_with(':')
 }
 
 // ---------------------------------------------------------------------------------------
@@ -82,6 +112,10 @@ pub fn parse(src: &str, opts: ParseOptions) -> Result<Workflow, Vec<Diagnostic>>
 
 enum Item {
     Code(LineStmt),
+    /// A line that does not parse (already reported); `opens`: it ends with `:`.
+    Broken {
+        opens: bool,
+    },
     Comment(String),
     Blank,
 }
@@ -102,6 +136,8 @@ pub(crate) struct Node {
 
 enum NodeKind {
     Stmt(LineStmt),
+    /// A line that did not parse, or stray indentation: its children stand in its place.
+    Broken,
     /// Consecutive own-line comments (no blank line between) form one comment action.
     Comment(Vec<String>),
 }
@@ -119,13 +155,16 @@ fn opens_block(s: &LineStmt) -> bool {
 }
 
 /// Indentation → nesting. Comments take the block their indentation says, without closing
-/// or opening blocks themselves, as in Python.
-fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnostic> {
+/// or opening blocks themselves, as in Python. An indentation error is reported and reading
+/// goes on: a line indented where no block opens starts a broken block of its own.
+fn build_tree(lines: Vec<Flat>, max_depth: usize, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
     // Open blocks: (indent, indent with one-column tabs, children); the bottom is the module.
     let mut stack: Vec<(usize, usize, Vec<Node>)> = vec![(0, 0, Vec::new())];
     let mut pending: Vec<(usize, Vec<String>, Span)> = Vec::new();
     let mut after_blank = true;
-    let mut expect_indent: Option<Span> = None;
+    // The head of the block the next line should open; `false`: a broken head, whose body
+    // may be absent.
+    let mut expect_indent: Option<(Span, bool)> = None;
 
     fn attach(stack: &mut Vec<(usize, usize, Vec<Node>)>) {
         let (_, _, children) = stack.pop().expect("an open block");
@@ -154,6 +193,19 @@ fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnosti
             });
         }
     }
+    // Opens a block at `indent` under a broken head (stray indentation).
+    fn open_broken(
+        stack: &mut Vec<(usize, usize, Vec<Node>)>,
+        indent: (usize, usize),
+        span: &Span,
+    ) {
+        stack.last_mut().expect("open").2.push(Node {
+            kind: NodeKind::Broken,
+            span: span.start..span.start + 1,
+            children: Vec::new(),
+        });
+        stack.push((indent.0, indent.1, Vec::new()));
+    }
     let tab_error = |span: &Span| {
         Diagnostic::new(
             "inconsistent use of tabs and spaces in indentation",
@@ -167,8 +219,11 @@ fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnosti
 
     for l in lines {
         let (indent, alt) = l.indent;
-        match l.item {
-            Item::Blank => after_blank = true,
+        let (node, opens) = match l.item {
+            Item::Blank => {
+                after_blank = true;
+                continue;
+            }
             Item::Comment(text) => {
                 // One comment action: consecutive lines at one indentation.
                 match pending.last_mut() {
@@ -179,76 +234,91 @@ fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnosti
                     _ => pending.push((indent, vec![text], l.span)),
                 }
                 after_blank = false;
+                continue;
             }
             Item::Code(stmt) => {
-                after_blank = false;
-                let (top, top_alt, _) = stack.last().expect("module");
-                let (top, top_alt) = (*top, *top_alt);
-                if !consistent((indent, alt), (top, top_alt)) {
-                    return Err(tab_error(&l.span));
-                }
-                if let Some(head) = expect_indent.take() {
-                    if indent <= top {
-                        return Err(Diagnostic::new(
-                            "expected an indented block",
-                            l.span.start..l.span.start + 1,
-                            "this line should be indented below the line ending with `:`",
-                        )
-                        .help(format!(
-                            "the block starts at byte {}; add `pass` for an empty block",
-                            head.start
-                        )));
-                    }
-                    if stack.len() > max_depth {
-                        return Err(Diagnostic::new(
-                            format!("blocks nested deeper than {max_depth}"),
-                            l.span.clone(),
-                            "too deep",
-                        ));
-                    }
-                    stack.push((indent, alt, Vec::new()));
-                    let cur = &mut stack.last_mut().expect("pushed").2;
-                    flush_comments(&mut pending, cur, 0);
-                } else {
-                    if indent > top {
-                        return Err(Diagnostic::new(
-                            "unexpected indent",
-                            l.span.start..l.span.start + 1,
-                            "this line is indented more than the one before",
-                        ));
-                    }
-                    while indent < stack.last().expect("module").0 {
-                        let (level, level_alt, _) = stack.last().expect("open");
-                        if !consistent((indent, alt), (*level, *level_alt)) {
-                            return Err(tab_error(&l.span));
-                        }
-                        let level = *level;
-                        flush_comments(&mut pending, &mut stack.last_mut().expect("open").2, level);
-                        attach(&mut stack);
-                    }
-                    if indent != stack.last().expect("module").0 {
-                        return Err(Diagnostic::new(
-                            "unindent does not match any outer indentation level",
-                            l.span.start..l.span.start + 1,
-                            "inconsistent indentation",
-                        ));
-                    }
-                    let cur = &mut stack.last_mut().expect("open").2;
-                    flush_comments(&mut pending, cur, 0);
-                }
-                if opens_block(&stmt) {
-                    expect_indent = Some(l.span.clone());
-                }
-                stack.last_mut().expect("open").2.push(Node {
-                    kind: NodeKind::Stmt(stmt),
-                    span: l.span,
-                    children: Vec::new(),
-                });
+                let opens = opens_block(&stmt).then_some(true);
+                (NodeKind::Stmt(stmt), opens)
+            }
+            Item::Broken { opens } => (NodeKind::Broken, opens.then_some(false)),
+        };
+        after_blank = false;
+        let (top, top_alt, _) = stack.last().expect("module");
+        let (top, top_alt) = (*top, *top_alt);
+        if !consistent((indent, alt), (top, top_alt)) {
+            diags.push(tab_error(&l.span));
+        }
+        let mut indented = false;
+        if let Some((head, strict)) = expect_indent.take() {
+            if indent > top {
+                indented = true;
+            } else if strict {
+                diags.push(
+                    Diagnostic::new(
+                        "expected an indented block",
+                        l.span.start..l.span.start + 1,
+                        "this line should be indented below the line ending with `:`",
+                    )
+                    .help(format!(
+                        "the block starts at byte {}; add `pass` for an empty block",
+                        head.start
+                    )),
+                );
             }
         }
+        if indented {
+            if stack.len() > max_depth {
+                diags.push(Diagnostic::new(
+                    format!("blocks nested deeper than {max_depth}"),
+                    l.span.clone(),
+                    "too deep",
+                ));
+                // Building so deep a tree would exhaust the stack: read nothing.
+                return Vec::new();
+            }
+            stack.push((indent, alt, Vec::new()));
+            let cur = &mut stack.last_mut().expect("pushed").2;
+            flush_comments(&mut pending, cur, 0);
+        } else {
+            if indent > top {
+                diags.push(Diagnostic::new(
+                    "unexpected indent",
+                    l.span.start..l.span.start + 1,
+                    "this line is indented more than the one before",
+                ));
+                open_broken(&mut stack, (indent, alt), &l.span);
+            }
+            while indent < stack.last().expect("module").0 {
+                let (level, level_alt, _) = stack.last().expect("open");
+                if !consistent((indent, alt), (*level, *level_alt)) {
+                    diags.push(tab_error(&l.span));
+                }
+                let level = *level;
+                flush_comments(&mut pending, &mut stack.last_mut().expect("open").2, level);
+                attach(&mut stack);
+            }
+            if indent != stack.last().expect("module").0 {
+                diags.push(Diagnostic::new(
+                    "unindent does not match any outer indentation level",
+                    l.span.start..l.span.start + 1,
+                    "inconsistent indentation",
+                ));
+                open_broken(&mut stack, (indent, alt), &l.span);
+            }
+            let cur = &mut stack.last_mut().expect("open").2;
+            flush_comments(&mut pending, cur, 0);
+        }
+        if let Some(strict) = opens {
+            expect_indent = Some((l.span.clone(), strict));
+        }
+        stack.last_mut().expect("open").2.push(Node {
+            kind: node,
+            span: l.span,
+            children: Vec::new(),
+        });
     }
-    if let Some(head) = expect_indent {
-        return Err(
+    if let Some((head, true)) = expect_indent {
+        diags.push(
             Diagnostic::new("expected an indented block", head, "this block has no body")
                 .help("add `pass` for an empty block"),
         );
@@ -260,7 +330,7 @@ fn build_tree(lines: Vec<Flat>, max_depth: usize) -> Result<Vec<Node>, Diagnosti
     }
     let mut module = stack.pop().expect("module").2;
     flush_comments(&mut pending, &mut module, 0);
-    Ok(module)
+    module
 }
 
 // ---------------------------------------------------------------------------------------
@@ -288,6 +358,11 @@ struct Builder {
     aliases: Vec<(String, String)>,
     loop_depth: usize,
     diags: Vec<Diagnostic>,
+    /// Names nothing defines (each is also read as a variable of that name).
+    undefined: Vec<Diagnostic>,
+    /// The block being built stands under a broken line: its `case`/`else` lines read as
+    /// plain bodies, not as misplaced clauses.
+    lenient: bool,
 }
 
 fn random_seed() -> u64 {
@@ -330,6 +405,8 @@ impl Builder {
             aliases: Vec::new(),
             loop_depth: 0,
             diags: Vec::new(),
+            undefined: Vec::new(),
+            lenient: false,
         }
     }
 
@@ -565,19 +642,40 @@ impl Builder {
                 "declare it with `{ident} = variable()` if another shortcut sets it"
             ));
         }
-        self.err(d);
-        None
+        self.undefined.push(d);
+        // Read on as a variable of that name, so that the statement is still checked.
+        Some(Var::Named {
+            name: ident.to_string(),
+            uuid: None,
+        })
     }
 
     // -- pass 2: statements ----------------------------------------------------------------
 
     fn block(&mut self, nodes: &[Node], meta: &mut Params) -> Vec<Stmt> {
         let mut out: Vec<Stmt> = Vec::new();
+        let lenient = std::mem::take(&mut self.lenient);
+        let mut after_broken = false;
         let mut i = 0;
         while i < nodes.len() {
             let n = &nodes[i];
             i += 1;
+            // What stands under a line that did not parse still gets read and checked.
+            let broken = match &n.kind {
+                NodeKind::Broken => true,
+                NodeKind::Stmt(LineStmt::Else) => lenient || after_broken,
+                NodeKind::Stmt(LineStmt::Case(_)) => lenient,
+                _ => false,
+            };
+            if broken {
+                after_broken = matches!(n.kind, NodeKind::Broken);
+                self.lenient = true;
+                out.extend(self.block(&n.children, meta));
+                continue;
+            }
+            after_broken = false;
             let s = match &n.kind {
+                NodeKind::Broken => continue,
                 NodeKind::Comment(lines) => {
                     let mut action = Action::new(crate::lift::ID_COMMENT);
                     action.span = SrcSpan(Some(n.span.clone()));
@@ -1103,7 +1201,8 @@ impl Builder {
                         body,
                     });
                 }
-                NodeKind::Comment(_) => {
+                // A case line that did not parse: its body still gets read.
+                NodeKind::Comment(_) | NodeKind::Broken => {
                     let stmts = self.block(std::slice::from_ref(c), meta);
                     match cases.last_mut() {
                         Some(last) => last.body.extend(stmts),
