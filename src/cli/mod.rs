@@ -38,6 +38,13 @@ pub enum Command {
         /// Worker threads (default: all cores).
         #[arg(short, long)]
         jobs: Option<usize>,
+        /// Convert only the I-th of N shares of the inputs (0-based), chosen by a stable
+        /// hash of each input's path below its root: N runs cover every input exactly once.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<convert::Shard>,
+        /// Name every file of a directory walk that is skipped as not a shortcut.
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Compile DSL source into a shortcut plist (binary by default).
     Compile {
@@ -89,7 +96,16 @@ pub fn run(cli: Cli) -> Result<i32> {
             output,
             format,
             jobs,
-        } => convert::convert_cmd(&paths, output.as_deref(), format, jobs),
+            shard,
+            verbose,
+        } => convert::convert_cmd(convert::ConvertArgs {
+            paths: &paths,
+            output: output.as_deref(),
+            format,
+            jobs,
+            shard,
+            verbose,
+        }),
         Command::Compile {
             file,
             output,
