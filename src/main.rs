@@ -9,14 +9,32 @@ mod cli;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Stack for the command's thread. Every recursion over input is bounded by a depth limit
+/// (`wfc::limits`, the DSL's bracket and expression bounds); this leaves room for those
+/// bounds in an unoptimized build too, whose frames are several times larger. Only the
+/// pages touched are ever committed.
+const STACK_BYTES: usize = 64 << 20;
+
 fn main() {
     let cli = cli::Cli::parse();
-    let code = match cli::run(cli) {
-        Ok(code) => code,
-        // A closed stdout (`wfc convert ... | head`) ends the run quietly.
-        Err(e) if is_broken_pipe(&e) => 0,
+    let worker = std::thread::Builder::new()
+        .name("wfc".into())
+        .stack_size(STACK_BYTES)
+        .spawn(move || match cli::run(cli) {
+            Ok(code) => code,
+            // A closed stdout (`wfc convert ... | head`) ends the run quietly.
+            Err(e) if is_broken_pipe(&e) => 0,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                2
+            }
+        });
+    let code = match worker.map(|w| w.join()) {
+        Ok(Ok(code)) => code,
+        // A panic has already printed its message.
+        Ok(Err(_)) => 101,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: cannot start the worker thread: {e}");
             2
         }
     };

@@ -109,3 +109,44 @@ fn signed_files_read_as_workflows() {
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
     assert_eq!(ok, 609);
 }
+
+/// Flipped payload bytes in real signed files (issue 10): every flip inside segment data is
+/// an error naming the damaged segment (or a broken LZFSE stream), never a garbled program.
+#[test]
+fn flipped_payload_bytes_in_signed_files_are_errors() {
+    let Some(corpus) = corpus_dir() else {
+        println!("skipping: ../shared not found");
+        return;
+    };
+    let limits = Limits::default();
+    let mut tried = 0;
+    for (file, _, _) in signed_rows(&corpus).iter().step_by(10) {
+        let bytes = std::fs::read(file).expect("read signed file");
+        // Where the first segment's data lies (see FORMAT.md): after the auth data, the
+        // 0x130 bytes of signature, keys, MACs and root header, the segment headers
+        // (raw size, stored size, SHA-256) and the cluster's MACs.
+        let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap()) as usize;
+        let root = 12 + u32_at(8) + 224;
+        let spc = u32_at(root + 20);
+        let cluster = root + 48 + 32;
+        let stored = u32_at(cluster + 4);
+        let data = cluster + spc * 40 + 32 + spc * 32;
+        for at in [data, data + stored / 2, data + stored - 1] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x20;
+            tried += 1;
+            match wfc::shortcut::aea::read(&bad, &limits) {
+                Err(e) => {
+                    let m = e.to_string();
+                    assert!(
+                        m.contains("fails its SHA-256 checksum") || m.starts_with("LZFSE segment"),
+                        "{} flip at {at}: {m}",
+                        file.display()
+                    );
+                }
+                Ok(_) => panic!("{}: flip at {at} read without an error", file.display()),
+            }
+        }
+    }
+    println!("{tried} flipped files, all refused");
+}

@@ -368,7 +368,7 @@ fn cases() -> Vec<Case> {
         false,
         "DSL: a list nested 100,000 deep inside an f-string",
         format!("x = f'{{{}1{}}}'\n", "[".repeat(DEEP), "]".repeat(DEEP)).into_bytes(),
-        Dsl("brackets nested deeper than 200"),
+        Dsl("brackets nested deeper than 50 in an f-string expression"),
     );
 
     // Shared objects and sizes.
@@ -735,6 +735,119 @@ fn cases() -> Vec<Case> {
         b"x = x\n".to_vec(),
         DslRoundTrip,
     );
+
+    // XML entities and control characters (issue 10).
+    let gettext = |text: &str| {
+        format!(
+            "<dict><key>WFWorkflowActions</key><array><dict>\
+             <key>WFWorkflowActionIdentifier</key><string>is.workflow.actions.gettext</string>\
+             <key>WFWorkflowActionParameters</key><dict><key>WFTextActionText</key>\
+             <string>{text}</string></dict></dict></array></dict>"
+        )
+    };
+    push!(
+        v,
+        false,
+        "XML: an entity bomb (billion laughs)",
+        {
+            let mut d =
+                String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE plist [\n<!ENTITY l0 \"lol\">\n");
+            for i in 1..10 {
+                d.push_str(&format!(
+                    "<!ENTITY l{i} \"{}\">\n",
+                    format!("&l{};", i - 1).repeat(10)
+                ));
+            }
+            d.push_str("]>\n<plist version=\"1.0\">");
+            d.push_str(&gettext("&l9;"));
+            d.push_str("</plist>\n");
+            d.into_bytes()
+        },
+        Read(
+            |e| matches!(e, ReadError::Xml(_)),
+            "entity declaration at line 3"
+        ),
+    );
+    push!(
+        v,
+        false,
+        "XML: an undeclared entity",
+        xml(&gettext("&WFWorkflowt;")),
+        Read(
+            |e| matches!(e, ReadError::Xml(_)),
+            "undeclared entity `&WFWorkflowt;` at line 3"
+        ),
+    );
+    push!(
+        v,
+        false,
+        "XML: a bare ampersand",
+        xml(&gettext("fish & chips")),
+        Read(
+            |e| matches!(e, ReadError::Xml(_)),
+            "a `&` that starts no entity reference"
+        ),
+    );
+    push!(
+        v,
+        false,
+        "XML: raw NUL, BEL and ESC in a string",
+        xml(&gettext("a\u{0}b\u{7}c\u{1b}[31m")),
+        Lossless(Some("holds 3 raw control character(s)")),
+    );
+
+    // Long postfix chains (issue 10): refused before anything deep is built.
+    push!(
+        v,
+        false,
+        "DSL: 15,000 attribute accesses in a row",
+        format!("x = variable()\ny = f(x{})\n", ".a".repeat(15_000)).into_bytes(),
+        Dsl("expression nested deeper than 256"),
+    );
+    push!(
+        v,
+        false,
+        "DSL: 100,000 subscripts in a row",
+        format!("x = variable()\ny = f(x{})\n", "['a']".repeat(DEEP)).into_bytes(),
+        Dsl("expression nested deeper than 256"),
+    );
+    push!(
+        v,
+        false,
+        "DSL: 100,000 calls in a row",
+        format!("y = f{}\n", "()".repeat(DEEP)).into_bytes(),
+        Dsl("expression nested deeper than 256"),
+    );
+
+    // Literals whose Python meaning a shortcut cannot hold, or that Python refuses.
+    push!(
+        v,
+        false,
+        "DSL: an unknown \\N{...} name",
+        b"x = '\\N{NO SUCH CHARACTER}'\n".to_vec(),
+        Dsl("unknown Unicode character name `NO SUCH CHARACTER`"),
+    );
+    push!(
+        v,
+        false,
+        "DSL: range(-5)",
+        b"for i in range(-5):\n    pass\n".to_vec(),
+        Dsl("a negative repeat count"),
+    );
+    push!(
+        v,
+        false,
+        "DSL: range(10**23) written out",
+        b"for i in range(100000000000000000000000):\n    pass\n".to_vec(),
+        Dsl("invalid number"),
+    );
+    push!(
+        v,
+        false,
+        "DSL: 1e999999",
+        b"x = variable()\ny = is_workflow_actions_number(WFNumberActionNumber=1e999999)\n".to_vec(),
+        Dsl("invalid number"),
+    );
     v
 }
 
@@ -923,4 +1036,150 @@ fn peak_memory_of_big_claims() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Literals follow Python (issue 10)
+
+fn compile_text(src: &str) -> String {
+    let wf = wfc::dsl::parse(src, wfc::dsl::ParseOptions::default())
+        .unwrap_or_else(|d| panic!("{}", d[0].render("t.py", src)));
+    format!("{:?}", wfc::compile::compile(&wf))
+}
+
+#[test]
+fn named_unicode_escapes_mean_the_character() {
+    let got = compile_text(
+        "y = is_workflow_actions_gettext(WFTextActionText='\\N{BULLET} \\N{bullet} \\N{EM DASH}')\n",
+    );
+    assert!(got.contains("\"\u{2022} \u{2022} \u{2014}\""), "{got}");
+    // In bytes, `\N` is no escape (as in Python): the backslash stays.
+    let src = "y = is_workflow_actions_gettext(WFTextActionText=b'\\N{BULLET}')\n";
+    if let Ok(wf) = wfc::dsl::parse(src, wfc::dsl::ParseOptions::default()) {
+        let got = format!("{:?}", wfc::compile::compile(&wf));
+        assert!(!got.contains('\u{2022}'), "{got}");
+    }
+}
+
+#[test]
+fn a_bom_and_lone_carriage_returns_read_as_python_does() {
+    let printed = |src: &str| {
+        let wf = wfc::dsl::parse(src, wfc::dsl::ParseOptions::default())
+            .unwrap_or_else(|d| panic!("{src:?}: {}", d[0].render("t.py", src)));
+        wfc::dsl::print(&wf)
+    };
+    let plain = printed("x = 1\ny = is_workflow_actions_gettext(WFTextActionText=x)\n");
+    for src in [
+        "\u{FEFF}x = 1\ny = is_workflow_actions_gettext(WFTextActionText=x)\n",
+        "x = 1\ry = is_workflow_actions_gettext(WFTextActionText=x)\r",
+        "\u{FEFF}x = 1\r\ny = is_workflow_actions_gettext(WFTextActionText=x)\r\n",
+    ] {
+        assert_eq!(printed(src), plain, "{src:?}");
+    }
+}
+
+proptest::proptest! {
+    /// Any integer literal: within the plist range it is kept exactly, outside it is an
+    /// error, never a clamp.
+    #[test]
+    fn integer_literals_are_kept_or_refused(n in proptest::prelude::any::<i128>()) {
+        let src = format!("y = is_workflow_actions_number(WFNumberActionNumber={n})\n");
+        match wfc::dsl::parse(&src, wfc::dsl::ParseOptions::default()) {
+            Ok(wf) => {
+                proptest::prop_assert!(n >= i64::MIN as i128 && n <= u64::MAX as i128);
+                let got = format!("{:?}", wfc::compile::compile(&wf));
+                proptest::prop_assert!(got.contains(&n.to_string()), "{}", got);
+            }
+            Err(d) => {
+                proptest::prop_assert!(n < i64::MIN as i128 || n > u64::MAX as i128);
+                proptest::prop_assert!(d[0].message == "invalid number");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Messages (issue 10)
+
+fn wfc_cmd(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wfc"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn invalid_utf8_in_a_program_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.py");
+    std::fs::write(&f, b"x = 1\ny = 'caf\xe9'\n").unwrap();
+    let (code, err) = wfc_cmd(&["compile", f.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("bad.py:2:9: not valid UTF-8 (byte 0xE9 at offset 14)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_diagnostic_on_a_2mb_line_shows_a_window() {
+    let src = format!("x = {} $ {}\n", "a".repeat(1 << 20), "b".repeat(1 << 20));
+    let d = wfc::dsl::parse(&src, wfc::dsl::ParseOptions::default()).unwrap_err();
+    let shown = d[0].render("long.py", &src);
+    assert!(shown.len() < 1000, "{} bytes", shown.len());
+    assert!(shown.contains("long.py:1:1048582"), "{shown}");
+    // The caret still sits under the offending character.
+    let lines: Vec<&str> = shown.lines().collect();
+    let text = lines.iter().find(|l| l.starts_with("1 | ")).unwrap();
+    let caret = lines.iter().find(|l| l.contains('^')).unwrap();
+    assert_eq!(text.as_bytes()[caret.find('^').unwrap()], b'$', "{shown}");
+}
+
+#[test]
+fn compile_xml_never_writes_what_an_xml_parser_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.plist");
+    let f = dir.path().join("p.py");
+    std::fs::write(
+        &f,
+        "y = is_workflow_actions_gettext(WFTextActionText='<&> \\t\\n ok')\n",
+    )
+    .unwrap();
+    let (code, err) = wfc_cmd(&[
+        "compile",
+        "--xml",
+        f.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let back = plist::Value::from_file(&out).expect("well-formed XML");
+    assert!(format!("{back:?}").contains("<&> \\t\\n ok"), "{back:?}");
+    // A BEL cannot be written in XML 1.0 at all, escaped or not: refused, naming where.
+    std::fs::write(
+        &f,
+        "y = is_workflow_actions_gettext(WFTextActionText='ding\\a')\n",
+    )
+    .unwrap();
+    let (code, err) = wfc_cmd(&[
+        "compile",
+        "--xml",
+        f.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(
+            "/WFWorkflowActions/0/WFWorkflowActionParameters/WFTextActionText holds U+0007"
+        ),
+        "{err}"
+    );
+    // The binary plist holds it.
+    let (code, err) = wfc_cmd(&["compile", f.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
 }

@@ -124,13 +124,30 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 pub(crate) fn read_source(file: &str) -> Result<String> {
-    if file == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("reading stdin")?;
-        Ok(s)
+    let bytes = if file == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).context("reading stdin")?;
+        b
     } else {
-        std::fs::read_to_string(file).with_context(|| format!("reading {file}"))
-    }
+        std::fs::read(file).with_context(|| format!("reading {file}"))?
+    };
+    String::from_utf8(bytes)
+        .map_err(|e| anyhow::anyhow!(utf8_error(file, e.as_bytes(), e.utf8_error())))
+}
+
+/// Where a source file stops being UTF-8, as `file:line:col`.
+pub(crate) fn utf8_error(file: &str, bytes: &[u8], e: std::str::Utf8Error) -> String {
+    let at = e.valid_up_to();
+    let good = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let line = good.matches('\n').count() + 1;
+    let col = good[good.rfind('\n').map_or(0, |p| p + 1)..]
+        .chars()
+        .count()
+        + 1;
+    format!(
+        "{file}:{line}:{col}: not valid UTF-8 (byte 0x{:02X} at offset {at}); DSL sources must be UTF-8",
+        bytes[at]
+    )
 }
 
 /// `--catalog PATH`, else `catalog.sqlite` in the current directory, else the embedded one.

@@ -43,6 +43,15 @@ pub(crate) fn compile_cmd(
     let value = plist::Value::Dictionary(wfc::compile::compile(&wf));
     let mut bytes = Vec::new();
     if xml {
+        // The plist crate would write such characters raw: no XML parser reads that back.
+        if let Some((path, c)) = wfc::compile::xml_unrepresentable(&value) {
+            eprintln!(
+                "error: {file}: cannot write an XML plist: the string at {path} holds U+{:04X}, \
+                 which XML 1.0 cannot represent even escaped; write a binary plist (omit --xml)",
+                c as u32
+            );
+            return Ok(1);
+        }
         value.to_writer_xml(&mut bytes)?;
     } else {
         value.to_writer_binary(&mut bytes)?;

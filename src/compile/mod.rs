@@ -491,3 +491,41 @@ pub fn default_metadata(wf: &Workflow) -> Params {
     sort_params(&mut meta);
     meta
 }
+
+/// A character XML 1.0 cannot hold in any form, raw or escaped: control characters other
+/// than tab and line ends, and U+FFFE/U+FFFF.
+pub fn xml_forbidden(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// The first string or key of `v` that an XML plist cannot represent: its path (keys and
+/// indices from the top, `/`-separated) and the character. A binary plist holds it.
+pub fn xml_unrepresentable(v: &P) -> Option<(String, char)> {
+    // Iterative: the value may be as deep as the reader allowed.
+    let mut stack: Vec<(String, &P)> = vec![(String::new(), v)];
+    while let Some((path, v)) = stack.pop() {
+        match v {
+            P::String(s) => {
+                if let Some(c) = s.chars().find(|&c| xml_forbidden(c)) {
+                    return Some((path, c));
+                }
+            }
+            P::Array(a) => {
+                for (i, x) in a.iter().enumerate().rev() {
+                    stack.push((format!("{path}/{i}"), x));
+                }
+            }
+            P::Dictionary(d) => {
+                for (k, x) in d.iter() {
+                    let p = format!("{path}/{k}");
+                    if let Some(c) = k.chars().find(|&c| xml_forbidden(c)) {
+                        return Some((p, c));
+                    }
+                    stack.push((p, x));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}

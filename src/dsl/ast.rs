@@ -3,7 +3,20 @@
 use super::diag::Diagnostic;
 use pest::iterators::Pair;
 use pest::Parser as _;
+use std::cell::Cell;
 use std::ops::Range;
+
+/// Deepest expression tree accepted on one line: every bracketed list, dict, call or
+/// subscript and every `.name`, `[...]` or `(...)` after a value adds a level. The printer,
+/// the name resolver, the compiler and the checker recurse once per level, so this bound
+/// (with the block depth) is what keeps them within the stack. Bracket nesting alone is
+/// bounded lower by the line splitter; long postfix chains (`x.a.a.a...`) are bounded here.
+pub const MAX_EXPR_DEPTH: usize = 256;
+
+/// Deepest bracket nesting inside one f-string expression. F-strings nest at most four
+/// deep (one per quote style), and the grammar recurses per bracket: four times this stays
+/// within the line's bracket bound.
+pub const MAX_FSTRING_BRACKET_DEPTH: usize = super::layout::MAX_BRACKET_DEPTH / 4;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/workflow.pest"]
@@ -144,11 +157,11 @@ pub fn parse_line(text: &str, offset: usize) -> Result<LineStmt, Diagnostic> {
     let mut pairs = Grammar::parse(Rule::line, text).map_err(|e| pest_error(e, text, offset))?;
     let line = pairs.next().expect("line rule");
     let stmt = line.into_inner().next().expect("statement");
-    Conv { offset }.statement(stmt)
+    Conv::new(offset, 0).statement(stmt)
 }
 
-/// Parses an expression inside an f-string.
-pub fn parse_expr(text: &str, offset: usize) -> Result<Expr, Diagnostic> {
+/// Parses an f-string's expression found `depth` levels down an expression tree.
+fn parse_expr_at(text: &str, offset: usize, depth: usize) -> Result<Expr, Diagnostic> {
     let mut pairs =
         Grammar::parse(Rule::expr_only, text).map_err(|e| pest_error(e, text, offset))?;
     let e = pairs
@@ -157,7 +170,7 @@ pub fn parse_expr(text: &str, offset: usize) -> Result<Expr, Diagnostic> {
         .into_inner()
         .next()
         .expect("expr");
-    Conv { offset }.expr(e)
+    Conv::new(offset, depth).expr(e)
 }
 
 fn rule_name(r: &Rule) -> Option<&'static str> {
@@ -224,9 +237,41 @@ fn pest_error(e: pest::error::Error<Rule>, text: &str, offset: usize) -> Diagnos
 
 struct Conv {
     offset: usize,
+    /// Depth of the expression tree being built, counted before a level is built so that
+    /// nothing deeper than [`MAX_EXPR_DEPTH`] is ever made (even dropping one recurses).
+    depth: Cell<usize>,
 }
 
 impl Conv {
+    fn new(offset: usize, depth: usize) -> Self {
+        Conv {
+            offset,
+            depth: Cell::new(depth),
+        }
+    }
+
+    /// Enters `n` levels of the expression tree at `span`; [`Conv::leave`] undoes it.
+    fn enter(&self, n: usize, span: Span) -> Result<(), Diagnostic> {
+        let d = self.depth.get() + n;
+        if d > MAX_EXPR_DEPTH {
+            return Err(Diagnostic::new(
+                format!("expression nested deeper than {MAX_EXPR_DEPTH}"),
+                span,
+                "too deep",
+            )
+            .help(
+                "each bracket, call, subscript and `.name` adds a level: \
+                 assign a part to a variable first",
+            ));
+        }
+        self.depth.set(d);
+        Ok(())
+    }
+
+    fn leave(&self, n: usize) {
+        self.depth.set(self.depth.get() - n);
+    }
+
     fn span(&self, p: &Pair<Rule>) -> Span {
         let s = p.as_span();
         self.offset + s.start()..self.offset + s.end()
@@ -310,7 +355,9 @@ impl Conv {
         let mut inner = p.into_inner();
         let name = inner.next().expect("ident");
         let func = Expr::Name(name.as_str().to_string(), self.span(&name));
+        self.enter(1, span.clone())?;
         let args = self.args(inner.next().expect("args"))?;
+        self.leave(1);
         Ok(Expr::Call {
             func: Box::new(func),
             args,
@@ -331,7 +378,10 @@ impl Conv {
                 }
                 Rule::star_arg => {
                     let d = a.into_inner().next().expect("dict");
-                    match self.primary(d)? {
+                    self.enter(1, span.clone())?;
+                    let dict = self.primary(d)?;
+                    self.leave(1);
+                    match dict {
                         Expr::Dict(pairs, _) => Arg::Star(pairs, span),
                         _ => unreachable!("grammar gives a dict"),
                     }
@@ -351,16 +401,24 @@ impl Conv {
                     .into_inner()
                     .find(|x| x.as_rule() == Rule::postfix)
                     .expect("operand");
-                Ok(Expr::Not(Box::new(self.expr(e)?), span))
+                self.enter(1, span.clone())?;
+                let e = self.expr(e)?;
+                self.leave(1);
+                Ok(Expr::Not(Box::new(e), span))
             }
             Rule::comparison => {
                 let mut i = p.into_inner();
+                let has_op = i.len() > 1;
+                if has_op {
+                    self.enter(1, span.clone())?;
+                }
                 let left = self.expr(i.next().expect("left"))?;
                 match i.next() {
                     None => Ok(left),
                     Some(op) => {
                         let op_s = op.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
                         let right = self.expr(i.next().expect("right"))?;
+                        self.leave(1);
                         Ok(Expr::Cmp {
                             op: op_s,
                             left: Box::new(left),
@@ -372,7 +430,17 @@ impl Conv {
             }
             Rule::postfix => {
                 let mut i = p.into_inner();
-                let mut e = self.primary(i.next().expect("primary"))?;
+                let first = i.next().expect("primary");
+                // The first operand sits as deep as the chain is long: a chain of 100,000
+                // `.a` is refused here, before any of it is built.
+                let n = i.len();
+                if n > 0 {
+                    let at = i
+                        .clone()
+                        .nth(MAX_EXPR_DEPTH.saturating_sub(self.depth.get()));
+                    self.enter(n, at.map_or(span.clone(), |p| self.span(&p)))?;
+                }
+                let mut e = self.primary(first)?;
                 for post in i {
                     let ps = self.span(&post);
                     let full = e.span().start..ps.end;
@@ -394,6 +462,7 @@ impl Conv {
                         },
                     };
                 }
+                self.leave(n);
                 Ok(e)
             }
             _ => self.primary(p),
@@ -410,13 +479,17 @@ impl Conv {
             Rule::kw_none => Expr::None(span),
             Rule::ident => Expr::Name(p.as_str().to_string(), span),
             Rule::paren => self.expr(p.into_inner().next().expect("inner"))?,
-            Rule::list => Expr::List(
-                p.into_inner()
+            Rule::list => {
+                self.enter(1, span.clone())?;
+                let items = p
+                    .into_inner()
                     .map(|x| self.expr(x))
-                    .collect::<Result<_, _>>()?,
-                span,
-            ),
+                    .collect::<Result<_, _>>()?;
+                self.leave(1);
+                Expr::List(items, span)
+            }
             Rule::dict => {
+                self.enter(1, span.clone())?;
                 let mut pairs = Vec::new();
                 for pair in p.into_inner() {
                     let mut i = pair.into_inner();
@@ -424,6 +497,7 @@ impl Conv {
                     let v = self.expr(i.next().expect("value"))?;
                     pairs.push((k, v));
                 }
+                self.leave(1);
                 Expr::Dict(pairs, span)
             }
             _ => self.expr(p)?,
@@ -462,7 +536,7 @@ impl Conv {
             let s = if is_raw {
                 inner.to_string()
             } else {
-                unescape(inner, inner_off)?
+                unescape_bytes(inner, inner_off)?
             };
             StrKind::Bytes(s.chars().map(|c| c as u32 as u8).collect())
         } else if lower.contains('f') {
@@ -533,8 +607,7 @@ impl Conv {
                     if end == usize::MAX {
                         return Err(Diagnostic::new(
                             format!(
-                                "brackets nested deeper than {}",
-                                super::layout::MAX_BRACKET_DEPTH
+                                "brackets nested deeper than {MAX_FSTRING_BRACKET_DEPTH} in an f-string expression"
                             ),
                             off + i..off + i + 1,
                             "too deep",
@@ -548,7 +621,7 @@ impl Conv {
                         )
                         .help("apply a format with `format_date(...)` or an action instead"));
                     }
-                    let e = parse_expr(&s[start..end], off + start)?;
+                    let e = parse_expr_at(&s[start..end], off + start, self.depth.get() + 1)?;
                     parts.push(FPart::Expr(e));
                     i = end + 1;
                     lit_start = i;
@@ -572,7 +645,7 @@ fn expr_end(b: &[u8], mut i: usize) -> Option<usize> {
         match b[i] {
             b'(' | b'[' | b'{' => {
                 depth += 1;
-                if depth > super::layout::MAX_BRACKET_DEPTH {
+                if depth > MAX_FSTRING_BRACKET_DEPTH {
                     return Some(usize::MAX);
                 }
             }
@@ -610,6 +683,15 @@ fn is_kw(r: Rule) -> bool {
 
 /// Python's string escapes. Unknown escapes keep their backslash, as Python does.
 pub fn unescape(s: &str, off: usize) -> Result<String, Diagnostic> {
+    unescape_as(s, off, false)
+}
+
+/// Python's bytes escapes: as a string's, without `\u`, `\U` and `\N{...}`.
+fn unescape_bytes(s: &str, off: usize) -> Result<String, Diagnostic> {
+    unescape_as(s, off, true)
+}
+
+fn unescape_as(s: &str, off: usize, bytes: bool) -> Result<String, Diagnostic> {
     if !s.contains('\\') {
         return Ok(s.to_string());
     }
@@ -652,8 +734,37 @@ pub fn unescape(s: &str, off: usize) -> Result<String, Diagnostic> {
             'f' => out.push('\x0c'),
             'v' => out.push('\x0b'),
             'x' => out.push(hex(2)?),
-            'u' => out.push(hex(4)?),
-            'U' => out.push(hex(8)?),
+            'u' if !bytes => out.push(hex(4)?),
+            'U' if !bytes => out.push(hex(8)?),
+            'N' if !bytes => {
+                // `\N{BULLET}`: a character by its Unicode name (or alias), as in Python.
+                let rest = &s[i + 2..];
+                let close = rest.strip_prefix('{').and_then(|r| r.find('}'));
+                let Some(close) = close else {
+                    return Err(Diagnostic::new(
+                        "malformed \\N character escape",
+                        off + i..off + i + 2,
+                        "expected `\\N{NAME}`",
+                    ));
+                };
+                let name = &rest[1..1 + close];
+                let len = 2 + close + 2;
+                match unicode_names2::character(name) {
+                    Some(c) => out.push(c),
+                    None => {
+                        return Err(Diagnostic::new(
+                            format!("unknown Unicode character name `{name}`"),
+                            off + i..off + i + len,
+                            "not a character name Python knows",
+                        )
+                        .help("write the character itself, or `\\uXXXX`"))
+                    }
+                }
+                // Skip `{NAME}`.
+                for _ in 0..name.chars().count() + 2 {
+                    it.next();
+                }
+            }
             '0'..='7' => {
                 let mut v = e.to_digit(8).expect("octal digit");
                 for _ in 0..2 {

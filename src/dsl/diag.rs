@@ -42,20 +42,32 @@ impl Diagnostic {
         let at = floor_char(src, self.span.start.min(src.len()));
         let line_start = src[..at].rfind('\n').map_or(0, |p| p + 1);
         let line_end = src[at..].find('\n').map_or(src.len(), |p| at + p);
-        let text = &src[line_start..line_end];
         let end = floor_char(src, self.span.end.clamp(at, line_end));
-        let width = src[at..end].chars().count().max(1);
+        // A long line shows only a window around the span (a 2 MB line is not echoed).
+        let win_start = back_chars(src, at, WINDOW_BEFORE).max(line_start);
+        let win_end = forward_chars(src, end, WINDOW_AFTER).min(line_end);
+        let (lead, trail) = (win_start > line_start, win_end < line_end);
+        let text = &src[win_start..win_end];
+        let end = end.min(win_end);
+        let width = src[at..end].chars().count().clamp(1, WINDOW_AFTER);
+        let caret_col = src[win_start..at].chars().count() + if lead { 3 } else { 0 };
         let num = line.to_string();
         let pad = " ".repeat(num.len());
         let mut s = String::new();
         let _ = writeln!(s, "error: {}", self.message);
         let _ = writeln!(s, "{pad}--> {file}:{line}:{col}");
         let _ = writeln!(s, "{pad} |");
-        let _ = writeln!(s, "{num} | {}", text.replace('\t', " "));
+        let _ = writeln!(
+            s,
+            "{num} | {}{}{}",
+            if lead { "..." } else { "" },
+            printable(text),
+            if trail { "..." } else { "" }
+        );
         let _ = writeln!(
             s,
             "{pad} | {}{} {}",
-            " ".repeat(col - 1),
+            " ".repeat(caret_col),
             "^".repeat(width),
             self.label
         );
@@ -64,6 +76,36 @@ impl Diagnostic {
         }
         s
     }
+}
+
+/// Characters of a long line shown before and after a span's start and end.
+const WINDOW_BEFORE: usize = 60;
+const WINDOW_AFTER: usize = 60;
+
+/// The byte index `n` characters before `i` (or 0).
+fn back_chars(s: &str, i: usize, n: usize) -> usize {
+    s[..i]
+        .char_indices()
+        .rev()
+        .nth(n.saturating_sub(1))
+        .map_or(0, |(j, _)| j)
+}
+
+/// The byte index `n` characters after `i` (or the end).
+fn forward_chars(s: &str, i: usize, n: usize) -> usize {
+    s[i..].char_indices().nth(n).map_or(s.len(), |(j, _)| i + j)
+}
+
+/// The line as shown: tabs as one space (so the caret lines up), other control characters
+/// as `?`, so a diagnostic never writes raw escape sequences to the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if c.is_control() => '?',
+            c => c,
+        })
+        .collect()
 }
 
 fn floor_char(s: &str, mut i: usize) -> usize {

@@ -33,7 +33,8 @@ pub fn split(src: &str) -> (Vec<Line>, Vec<Diagnostic>) {
     let b = src.as_bytes();
     let mut lines = Vec::new();
     let mut diags = Vec::new();
-    let mut i = 0;
+    // A UTF-8 byte order mark starts the file harmlessly, as in Python.
+    let mut i = if src.starts_with('\u{FEFF}') { 3 } else { 0 };
     while i < b.len() {
         // Indentation.
         let line_start = i;

@@ -45,6 +45,15 @@ pub struct Parsed {
 /// Parses DSL source, going on after each error at the next statement, so that one run
 /// finds every error of a file and a checker can still judge the statements that parse.
 pub fn parse_recovering(src: &str, opts: ParseOptions) -> Parsed {
+    // Python reads a lone carriage return as a line end; `\r\n` is already one (the
+    // grammar skips the `\r`). Same length, so every span still points into `src`.
+    let normalized;
+    let src = if src.contains('\r') {
+        normalized = lone_cr_to_lf(src);
+        normalized.as_str()
+    } else {
+        src
+    };
     let (lines, mut diags) = layout::split(src);
     let max_depth = opts
         .max_depth
@@ -1263,10 +1272,22 @@ impl Builder {
         for a in args {
             match a {
                 Arg::Pos(e) if value.is_none() => {
-                    value = Some(match (each, e.as_call()) {
+                    let v = match (each, e.as_call()) {
                         (false, Some(("int", [Arg::Pos(inner)]))) => self.value(inner),
                         _ => self.value(e),
-                    })
+                    };
+                    // Python runs `range(-5)` zero times; a repeat cannot say that.
+                    if !each && matches!(&v, Value::Int(i) if i.get() < 0) {
+                        self.err(
+                            Diagnostic::new(
+                                "a negative repeat count",
+                                e.span(),
+                                "Python would run this loop zero times; Shortcuts cannot",
+                            )
+                            .help("remove the loop, or guard it with an `if`"),
+                        );
+                    }
+                    value = Some(v)
                 }
                 Arg::Kw(k, Expr::Num(n, _), _) if each && k == "start" && n == "1" => {}
                 other => rest.push(other.clone()),
@@ -1329,12 +1350,8 @@ impl Builder {
                 StrKind::Bytes(b) => Value::Data(b.clone()),
                 StrKind::F { parts, upper } => Value::Text(self.text(parts, *upper)),
             },
-            Expr::Num(n, span) => number(n).unwrap_or_else(|| {
-                self.err(Diagnostic::new(
-                    "invalid number",
-                    span.clone(),
-                    "out of range",
-                ));
+            Expr::Num(n, span) => number(n).unwrap_or_else(|why| {
+                self.err(Diagnostic::new("invalid number", span.clone(), why));
                 Value::int(0)
             }),
             Expr::Bool(b, _) => Value::Bool(*b),
@@ -1699,11 +1716,39 @@ impl Builder {
     }
 }
 
-fn number(n: &str) -> Option<Value> {
+/// Every `\r` not followed by `\n` becomes `\n`.
+fn lone_cr_to_lf(src: &str) -> String {
+    let b = src.as_bytes();
+    let mut out = String::with_capacity(src.len());
+    let mut last = 0;
+    for (i, _) in src.match_indices('\r') {
+        if b.get(i + 1) != Some(&b'\n') {
+            out.push_str(&src[last..i]);
+            out.push('\n');
+            last = i + 1;
+        }
+    }
+    out.push_str(&src[last..]);
+    out
+}
+
+/// A number literal's value, or why it has none in a shortcut. Plists hold integers from
+/// -2^63 to 2^64-1 and finite reals; Python's meaning of anything outside (a big integer,
+/// `1e999999` as infinity) cannot be kept, so it is an error rather than a clamp.
+fn number(n: &str) -> Result<Value, &'static str> {
     if n.contains(['.', 'e', 'E']) {
-        n.parse::<f64>().ok().map(Value::Real)
+        match n.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Value::Real(f)),
+            Ok(_) => Err(
+                "too large for a float: Python reads it as infinity; write float('inf') for that",
+            ),
+            Err(_) => Err("not a number"),
+        }
     } else {
-        n.parse::<i128>().ok().map(Value::int)
+        match n.parse::<i128>() {
+            Ok(i) if i >= i128::from(i64::MIN) && i <= i128::from(u64::MAX) => Ok(Value::int(i)),
+            _ => Err("out of range: shortcuts hold integers from -2**63 to 2**64-1"),
+        }
     }
 }
 

@@ -80,6 +80,13 @@ pub fn lift_tree(loaded: LoadedTree<'_>, limits: &Limits) -> Result<Workflow, Li
         limits,
         &mut warnings,
     )?;
+    let control = &crate::shortcut::XML_CONTROL_CHARACTERS;
+    if let Some((_, n)) = loaded.provenance.extra.iter().find(|(k, _)| k == control) {
+        warnings.push(format!(
+            "the XML plist holds {n} raw control character(s), which XML 1.0 does not allow; \
+             they are kept as read"
+        ));
+    }
     Ok(Workflow {
         meta,
         body,

@@ -5,12 +5,16 @@
 //! plist, then 128-byte signature, 32-byte random key, 32-byte salt, 32-byte root-header
 //! MAC, the 48-byte root header, a 32-byte first-cluster MAC, and the clusters.
 //!
-//! Signatures and MACs are not verified: wfc reads what a shortcut does, it does not
-//! vouch for who made it. Every size in the file is treated as a claim and checked against
+//! Integrity is verified: every segment's SHA-256 checksum (checksum kind 2, the kind
+//! every signed shortcut uses) is compared with the decoded segment, so a damaged file is
+//! an error naming the segment, never a garbled program. Murmur checksums (kind 1) are
+//! not verified. The signature and the HMACs are not verified: wfc reads what a shortcut
+//! does, it does not vouch for who made it. Every size in the file is treated as a claim and checked against
 //! the bytes that remain and against [`Limits`] before it is used.
 
 use super::apple_archive;
 use crate::limits::Limits;
+use sha2::Digest as _;
 use std::io::Read;
 use thiserror::Error;
 
@@ -40,6 +44,15 @@ pub enum AeaError {
     TooLarge {
         claimed: u64,
         limit: u64,
+        offset: usize,
+    },
+    #[error(
+        "segment {segment} (cluster {cluster}, header at offset {offset}) fails its SHA-256 \
+         checksum: the file is damaged"
+    )]
+    ChecksumMismatch {
+        segment: u64,
+        cluster: u64,
         offset: usize,
     },
     #[error("invalid segment at offset {offset}: {message}")]
@@ -279,6 +292,7 @@ fn decode_clusters(
 
     // Grows with what is actually decoded, never with what the header claims.
     let mut out: Vec<u8> = Vec::new();
+    let (mut cluster, mut segment) = (0u64, 0u64);
     while out.len() < raw_size {
         let cluster_offset = cur.pos;
         // Headers, next-cluster MAC and per-segment MACs must all be present before the
@@ -309,7 +323,7 @@ fn decode_clusters(
             let hdr_offset = cluster_offset + headers.pos;
             let seg_raw = headers.u32("segment raw size")?;
             let seg_stored = headers.u32("segment stored size")?;
-            headers.take(sum_len, "segment checksum")?;
+            let checksum = headers.take(sum_len, "segment checksum")?;
             let left = raw_size - out.len();
             if seg_raw > rh.segment_size {
                 return Err(AeaError::BadSegment {
@@ -330,6 +344,7 @@ fn decode_clusters(
             }
             let data_offset = cur.pos;
             let data = cur.take(u64::from(seg_stored), "segment data")?;
+            let seg_start = out.len();
             if seg_stored == seg_raw {
                 out.extend_from_slice(data);
             } else if !compressed {
@@ -342,8 +357,18 @@ fn decode_clusters(
             } else {
                 decode_lzfse(data, seg_raw, data_offset, &mut out)?;
             }
+            // The checksum is of the segment's decoded bytes.
+            if rh.checksum_kind == 2 && sha2::Sha256::digest(&out[seg_start..])[..] != *checksum {
+                return Err(AeaError::ChecksumMismatch {
+                    segment,
+                    cluster,
+                    offset: hdr_offset,
+                });
+            }
+            segment += 1;
             progressed |= seg_raw > 0;
         }
+        cluster += 1;
         if !progressed {
             return Err(AeaError::BadSegment {
                 offset: cluster_offset,
@@ -473,7 +498,20 @@ mod tests {
             let (raw, stored) = segments.get(i).map_or((0, 0), |s| (s.0, s.1.len() as u32));
             c.extend_from_slice(&raw.to_le_bytes());
             c.extend_from_slice(&stored.to_le_bytes());
-            c.extend(std::iter::repeat_n(0x11, sum));
+            if sum == 32 {
+                // SHA-256 of the decoded segment, as real files carry.
+                let data = segments.get(i).map_or(&[][..], |s| s.1);
+                let decoded = if raw as usize == data.len() {
+                    data.to_vec()
+                } else {
+                    let mut o = Vec::new();
+                    let _ = lzfse_rust::decode_bytes(data, &mut o);
+                    o
+                };
+                c.extend_from_slice(&sha2::Sha256::digest(&decoded));
+            } else {
+                c.extend(std::iter::repeat_n(0x11, sum));
+            }
         }
         c.extend_from_slice(&[0x22; MAC_LEN]);
         c.extend(std::iter::repeat_n(
@@ -604,6 +642,44 @@ mod tests {
             assert_eq!(got.wflow, vec![0x5A; 300], "checksum kind {sum}");
             assert_eq!(got.metadata()[0].1, "unknown");
         }
+    }
+
+    #[test]
+    fn a_flipped_byte_fails_its_segment_checksum() {
+        let payload = archive(&b"abcabcabc".repeat(500));
+        let mut enc = Vec::new();
+        lzfse_rust::encode_bytes(&payload, &mut enc).unwrap();
+        // Three segments in two clusters: uncompressed, uncompressed, LZFSE.
+        let rh = root(2 * 64 + payload.len() as u64, 1 << 20, 2, b'e', 2);
+        let (a, b) = ([7u8; 64], [9u8; 64]);
+        let mut body = cluster(&rh, &[(64, &a), (64, &b)]);
+        body.extend(cluster(&rh, &[(payload.len() as u32, &enc)]));
+        let f = file(&[], &rh, &body);
+        // Intact, the checksums hold (the payload is not an archive: that is the error).
+        assert!(matches!(read(&f, &limits()), Err(AeaError::Archive(_))));
+        let second = f.len() - body.len() + 2 * (8 + 32) + 32 + 2 * 32 + 64;
+        let third = f.len() - enc.len() + enc.len() / 2;
+        for (at, seg, clu) in [(second, 1, 0), (third, 2, 1)] {
+            let mut bad = f.clone();
+            bad[at] ^= 0x01;
+            match read(&bad, &limits()) {
+                Err(AeaError::ChecksumMismatch {
+                    segment, cluster, ..
+                }) => assert_eq!((segment, cluster), (seg, clu)),
+                // A flip inside an LZFSE stream may break the stream itself.
+                Err(AeaError::Lzfse { .. }) if seg == 2 => {}
+                other => panic!("flip at {at}: {other:?}"),
+            }
+        }
+        let e = AeaError::ChecksumMismatch {
+            segment: 1,
+            cluster: 0,
+            offset: 300,
+        };
+        assert_eq!(
+            e.to_string(),
+            "segment 1 (cluster 0, header at offset 300) fails its SHA-256 checksum: the file is damaged"
+        );
     }
 
     #[test]

@@ -177,7 +177,18 @@ fn open_container<'a>(
         ..Default::default()
     };
     let payload = match container {
-        Container::BinaryPlist | Container::XmlPlist => Payload::Plist(bytes),
+        Container::BinaryPlist => Payload::Plist(bytes),
+        Container::XmlPlist => {
+            // XML 1.0 allows no control characters but tab and line ends. The strings keep
+            // them as read (they are the shortcut's data), and the count becomes a warning.
+            let n = xml_control_characters(bytes);
+            if n > 0 {
+                provenance
+                    .extra
+                    .push((XML_CONTROL_CHARACTERS.into(), n.to_string()));
+            }
+            Payload::Plist(bytes)
+        }
         Container::Json => {
             provenance.typing_lost = true;
             // Some JSON dumps wrap the workflow in a one-element array.
@@ -264,6 +275,61 @@ pub fn parse_plist(bytes: &[u8], limits: &Limits) -> Result<plist::Value, ReadEr
     Ok(value)
 }
 
+/// Provenance key: how many raw control characters an XML plist held.
+pub const XML_CONTROL_CHARACTERS: &str = "xml_control_characters";
+
+/// Raw control characters (other than tab, line feed and carriage return) in XML bytes.
+fn xml_control_characters(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+        .count()
+}
+
+/// Line (1-based) of a byte offset.
+fn line_of(bytes: &[u8], at: usize) -> usize {
+    bytes[..at.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// An entity reference in XML text at `bytes[i] == b'&'`: only XML's five predefined
+/// entities and character references are accepted. Plists declare no entities, and the
+/// `plist` crate would read an undeclared one as nothing at all.
+fn check_entity(bytes: &[u8], i: usize) -> Result<(), ReadError> {
+    let end = bytes[i..]
+        .iter()
+        .take(40)
+        .position(|&b| b == b';')
+        .map(|p| i + p);
+    let name = end.map(|e| &bytes[i + 1..e]);
+    let ok = match name {
+        Some(b"amp" | b"lt" | b"gt" | b"quot" | b"apos") => true,
+        Some(n) if n.first() == Some(&b'#') => {
+            let num = std::str::from_utf8(&n[1..]).unwrap_or("");
+            let code = match num.strip_prefix('x') {
+                Some(h) => u32::from_str_radix(h, 16).ok(),
+                None => num.parse::<u32>().ok(),
+            };
+            code.and_then(char::from_u32).is_some() && !num.contains(['+', '-'])
+        }
+        _ => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    let shown = match name {
+        Some(n) => format!("`&{};`", String::from_utf8_lossy(n)),
+        None => "a `&` that starts no entity reference".to_string(),
+    };
+    Err(ReadError::Xml(format!(
+        "undeclared entity {shown} at line {} (offset {i}): plists use only &amp; &lt; &gt; &quot; &apos; and character references",
+        line_of(bytes, i)
+    )))
+}
+
 /// The plist crate reports XML errors with a byte offset; users want a line and column.
 fn xml_error_position(bytes: &[u8], e: &plist::Error) -> String {
     let msg = e.to_string();
@@ -288,7 +354,8 @@ fn xml_error_position(bytes: &[u8], e: &plist::Error) -> String {
     msg
 }
 
-/// A cheap scan of XML nesting so that a hostile file cannot build a value deeper than
+/// A cheap scan of XML nesting (and of entity references: see [`check_entity`]) so that a
+/// hostile file cannot build a value deeper than
 /// the limit (dropping or lifting one recurses once per level). Every element counts, not
 /// only `<dict>` and `<array>`: the plist reader matches tags by local name and ignores
 /// attributes, so `<x:dict>` and `<dict a="">` open a dictionary too. An element's depth
@@ -306,10 +373,21 @@ fn check_xml_depth(bytes: &[u8], max: usize) -> Result<(), ReadError> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] != b'<' {
+            if bytes[i] == b'&' {
+                check_entity(bytes, i)?;
+            }
             i += 1;
             continue;
         }
         let rest = &bytes[i + 1..];
+        if rest.starts_with(b"!ENTITY") {
+            // A document type's internal subset declaring entities: the billion laughs.
+            return Err(ReadError::Xml(format!(
+                "entity declaration at line {} (offset {i}): plists declare no entities, and \
+                 expanding them is how XML bombs work",
+                line_of(bytes, i)
+            )));
+        }
         if rest.starts_with(b"!--") {
             i = find(i + 4, b"-->");
         } else if rest.starts_with(b"![CDATA[") {
@@ -317,7 +395,13 @@ fn check_xml_depth(bytes: &[u8], max: usize) -> Result<(), ReadError> {
         } else if rest.starts_with(b"?") {
             i = find(i + 2, b"?>");
         } else if rest.starts_with(b"!") {
-            i = find(i + 2, b">");
+            let end = find(i + 2, b">");
+            // A document type with an internal subset: scan into the subset, so that the
+            // declarations in it are seen.
+            i = match bytes[i..end].iter().position(|&b| b == b'[') {
+                Some(p) if rest.starts_with(b"!DOCTYPE") => i + p + 1,
+                _ => end,
+            };
         } else if rest.starts_with(b"/") {
             depth = depth.saturating_sub(1);
             i = find(i + 2, b">");
