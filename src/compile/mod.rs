@@ -309,10 +309,14 @@ fn var_dict(r: &VarRef) -> P {
     };
     d.insert("Type".into(), P::String(ty.into()));
     if !r.aggr.is_empty() {
-        d.insert(
-            "Aggrandizements".into(),
-            P::Array(r.aggr.iter().map(aggr_dict).collect()),
-        );
+        // An `Other` with no keys is the list itself, with no entry of its own.
+        let list = r
+            .aggr
+            .iter()
+            .filter(|a| !matches!(a, Aggr::Other(p) if p.is_empty()))
+            .map(aggr_dict)
+            .collect();
+        d.insert("Aggrandizements".into(), P::Array(list));
     }
     P::Dictionary(d)
 }

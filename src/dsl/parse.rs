@@ -866,7 +866,14 @@ impl Builder {
     }
 
     fn block_result(&mut self, out: &mut [Stmt], args: &[Arg], uuid: Option<String>, span: Span) {
-        let params = self.kwargs(args, &[]);
+        let mut params = self.kwargs(args, &["__uuid__"]);
+        // `__uuid__` (a UUID untyped data names) is the binding's UUID when there is one.
+        let mut uuid = uuid;
+        if let Some(i) = params.iter().position(|(k, _)| k == "__uuid__") {
+            if let (_, Value::String(u)) = params.remove(i) {
+                uuid.get_or_insert(u);
+            }
+        }
         let end = match out.last_mut() {
             Some(Stmt::If { markers, .. })
             | Some(Stmt::Menu { markers, .. })

@@ -52,6 +52,13 @@ struct Names<'a> {
     /// Every action output something references (and only those): the index of its
     /// UUID in `bindings`.
     outputs: FxHashMap<&'a str, usize>,
+    /// The same for the second and later actions of a UUID that several actions carry
+    /// (copied actions), by (UUID, which of them); empty for nearly every workflow.
+    later: FxHashMap<(&'a str, u32), usize>,
+    /// Which of those an action is (keyed by the address of its `output`), and which one
+    /// a reference reaches (by the reference's address), where that is not the first.
+    def_ord: FxHashMap<usize, u32>,
+    ref_ord: FxHashMap<usize, u32>,
     bindings: Vec<Option<Binding<'a>>>,
     /// Referenced uuids that no action defines, in order of first use.
     dangling: Vec<&'a str>,
@@ -70,14 +77,20 @@ struct Seen<'a> {
     /// `OutputName` of its first reference, in order of first reference.
     ref_index: FxHashMap<&'a str, usize>,
     refs: Vec<(&'a str, Option<&'a str>)>,
+    /// [`Names::later`], [`Names::def_ord`] and [`Names::ref_ord`] in the making.
+    later: FxHashMap<(&'a str, u32), usize>,
+    def_ord: FxHashMap<usize, u32>,
+    ref_ord: FxHashMap<usize, u32>,
+    /// How many actions carry each UUID so far.
+    def_count: FxHashMap<&'a str, u32>,
     /// Variable names in order of first mention, each with its index there and the
     /// `VariableUUID`s its references carry.
     var_index: FxHashMap<&'a str, usize>,
     var_order: Vec<&'a str>,
     var_uuid_seen: Vec<Vec<Option<&'a str>>>,
     var_uuids: FxHashMap<&'a str, usize>,
-    /// (uuid, action id) of every action with an output.
-    defined: Vec<(&'a str, &'a str)>,
+    /// (uuid, action id, which action of that uuid) of every action with an output.
+    defined: Vec<(&'a str, &'a str, u32)>,
     set_names: FxHashSet<&'a str>,
     raw_refs: FxHashSet<&'a str>,
     items: usize,
@@ -96,7 +109,16 @@ impl<'a> Seen<'a> {
     fn on_ref(&mut self, r: &'a VarRef) {
         match &r.var {
             Var::ActionOutput { uuid, name } => {
-                if let Entry::Vacant(e) = self.ref_index.entry(uuid) {
+                // At run time a reference reaches the nearest earlier action with its
+                // UUID, else the first later one.
+                let ord = self.def_count.get(uuid.as_str()).map_or(0, |c| c - 1);
+                if ord > 0 {
+                    self.ref_ord.insert(r as *const VarRef as usize, ord);
+                    if let Entry::Vacant(e) = self.later.entry((uuid, ord)) {
+                        e.insert(self.refs.len());
+                        self.refs.push((uuid, name.as_deref()));
+                    }
+                } else if let Entry::Vacant(e) = self.ref_index.entry(uuid) {
                     e.insert(self.refs.len());
                     self.refs.push((uuid, name.as_deref()));
                 }
@@ -188,7 +210,15 @@ impl<'a> Names<'a> {
                     seen.set_names.insert(name);
                     seen.var(name);
                 }
-                Item::Output(uuid, id) => seen.defined.push((uuid, id)),
+                Item::Output(uuid, id) => {
+                    let count = seen.def_count.entry(uuid).or_insert(0);
+                    let ord = *count;
+                    *count += 1;
+                    if ord > 0 {
+                        seen.def_ord.insert(uuid.as_ptr() as usize, ord);
+                    }
+                    seen.defined.push((uuid, id, ord));
+                }
                 Item::RawRef(u) => {
                     seen.raw_refs.insert(u);
                 }
@@ -208,6 +238,9 @@ impl<'a> Names<'a> {
             raw_refs: std::mem::take(&mut seen.raw_refs),
             vars: FxHashMap::with_capacity_and_hasher(n_vars, Default::default()),
             outputs: std::mem::take(&mut seen.ref_index),
+            later: std::mem::take(&mut seen.later),
+            def_ord: std::mem::take(&mut seen.def_ord),
+            ref_ord: std::mem::take(&mut seen.ref_ord),
             bindings: (0..n_outputs).map(|_| None).collect(),
             // The text printed as it is, plus room for the quotes, separators and names
             // around it: growing the output (copying it) costs more than some room to spare.
@@ -273,8 +306,13 @@ impl<'a> Names<'a> {
                 annotate,
             });
         };
-        for &(uuid, id) in &seen.defined {
-            if let Some(&i) = n.outputs.get(uuid) {
+        for &(uuid, id, ord) in &seen.defined {
+            let slot = if ord == 0 {
+                n.outputs.get(uuid)
+            } else {
+                n.later.get(&(uuid, ord))
+            };
+            if let Some(&i) = slot {
                 let tail = || id.rsplit('.').next().unwrap_or("output");
                 bind(i, seen.refs[i].1, &tail, &mut n, &mut taken);
             }
@@ -290,14 +328,41 @@ impl<'a> Names<'a> {
         n
     }
 
-    /// The binding of the output with this UUID, when something references it.
-    fn output(&self, uuid: &str) -> Option<&Binding<'a>> {
-        self.bindings[*self.outputs.get(uuid)?].as_ref()
+    /// The binding of the `ord`th action with this UUID, when something references it.
+    fn output(&self, uuid: &str, ord: u32) -> Option<&Binding<'a>> {
+        let i = if ord == 0 {
+            self.outputs.get(uuid)?
+        } else {
+            self.later.get(&(uuid, ord))?
+        };
+        self.bindings[*i].as_ref()
+    }
+
+    /// The binding of the action a reference reaches.
+    fn reached(&self, r: &VarRef, uuid: &str) -> Option<&Binding<'a>> {
+        let ord = match self.ref_ord.is_empty() {
+            true => 0,
+            false => self
+                .ref_ord
+                .get(&(r as *const VarRef as usize))
+                .copied()
+                .unwrap_or(0),
+        };
+        self.output(uuid, ord)
     }
 
     /// The binding of an action's output, when something uses it.
     fn output_used(&self, a: &Action) -> Option<&Binding<'a>> {
-        self.output(a.output.as_deref()?)
+        let uuid = a.output.as_deref()?;
+        let ord = match self.def_ord.is_empty() {
+            true => 0,
+            false => self
+                .def_ord
+                .get(&(uuid.as_ptr() as usize))
+                .copied()
+                .unwrap_or(0),
+        };
+        self.output(uuid, ord)
     }
 }
 
@@ -388,9 +453,12 @@ impl Printer<'_, '_> {
             }
             s.push_str(")\n");
         }
+        // The UUID goes with it: a dangling reference keeps what it names.
         for &uuid in &self.names.dangling {
-            self.binding_lhs(s, self.names.output(uuid).expect("bound"));
-            s.push_str(" = missing_output()\n");
+            self.binding_lhs(s, self.names.output(uuid, 0).expect("bound"));
+            s.push_str(" = missing_output(__uuid__=");
+            py_str(s, uuid);
+            s.push_str(")\n");
         }
     }
 
@@ -634,7 +702,8 @@ impl Printer<'_, '_> {
     /// The end marker of a block: its output and parameters, when it has any.
     fn block_end(&self, s: &mut String, end: &Action, depth: usize) {
         let used = self.names.output_used(end);
-        if used.is_none() && end.params.is_empty() {
+        let raw = self.raw_uuid(end);
+        if used.is_none() && raw.is_none() && end.params.is_empty() {
             return;
         }
         indent(s, depth);
@@ -643,8 +712,21 @@ impl Printer<'_, '_> {
             s.push_str(" = ");
         }
         s.push_str("block_result(");
-        self.kwargs(s, pairs(&end.params), &[], &mut false);
+        let mut sep = false;
+        self.kwargs(s, pairs(&end.params), &[], &mut sep);
+        if let Some(u) = raw {
+            comma(s, &mut sep);
+            s.push_str("__uuid__=");
+            py_str(s, u);
+        }
         s.push_str(")\n");
+    }
+
+    /// An action's UUID when untyped data refers to it by its text.
+    fn raw_uuid<'x>(&self, a: &'x Action) -> Option<&'x str> {
+        a.output
+            .as_deref()
+            .filter(|u| self.names.raw_refs.contains(u))
     }
 
     /// `[binding =] function(Key=value, ...)`, with `pre` before the action's parameters.
@@ -678,11 +760,7 @@ impl Printer<'_, '_> {
             &[],
             &mut sep,
         );
-        if let Some(u) = a
-            .output
-            .as_deref()
-            .filter(|u| self.names.raw_refs.contains(u))
-        {
+        if let Some(u) = self.raw_uuid(a) {
             comma(s, &mut sep);
             s.push_str("__uuid__=");
             py_str(s, u);
@@ -1023,7 +1101,7 @@ impl Printer<'_, '_> {
             }
         }
         match &r.var {
-            Var::ActionOutput { uuid, name } => match self.names.output(uuid) {
+            Var::ActionOutput { uuid, name } => match self.names.reached(r, uuid) {
                 Some(b) => {
                     if b.display == name.as_deref() {
                         s.push_str(&b.ident);

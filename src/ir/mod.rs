@@ -431,7 +431,9 @@ pub enum Aggr {
         name: String,
         user_info: Option<Value>,
     },
-    /// Any other aggrandizement, kept as its plain dictionary (with `Type`).
+    /// Any other aggrandizement, kept as its plain dictionary (with `Type`). With no keys
+    /// at all it stands for nothing but the list itself: a variable whose only
+    /// aggrandizement is this wrote an empty `Aggrandizements` list (`aggrandize(x)`).
     Other(Params),
 }
 

@@ -351,7 +351,12 @@ fn var_ref_dict(d: &PDict<'_>) -> Option<VarRef> {
         Some(a) => {
             let a = a.as_array()?;
             if a.is_empty() {
-                return None; // an explicit empty list would not survive printing
+                // Newer clients write an empty list (a block's result in text, often).
+                return Some(VarRef {
+                    var,
+                    aggr: vec![Aggr::Other(Vec::new())],
+                    span: SrcSpan::default(),
+                });
             }
             let mut out = Vec::with_capacity(a.len());
             for x in a {
@@ -551,6 +556,7 @@ fn structure<T>(
     // Every action makes at most one statement, so this never grows.
     let mut stmts: Vec<Stmt> = Vec::with_capacity(items.len());
     let mut stack: Vec<Frame> = Vec::new();
+    let mut marker_outputs = false;
     for (index, item) in items.iter().enumerate() {
         let a = lift(item);
         let Some((kind, group, mode)) = marker_of(&a) else {
@@ -605,7 +611,7 @@ fn structure<T>(
                             frame.segments.push((Some(a), stmts.len()));
                         } else {
                             let frame = stack.pop().expect("pos is in the stack");
-                            close_block(frame, a, &mut stmts, warnings);
+                            marker_outputs |= close_block(frame, a, &mut stmts, warnings);
                         }
                     }
                 }
@@ -624,6 +630,10 @@ fn structure<T>(
             f.start.id, f.group
         ));
         f.flatten(&mut stmts);
+    }
+    // Rare: only copied markers carry UUIDs, so the common case pays nothing here.
+    if marker_outputs {
+        flatten_referenced_markers(&mut stmts, warnings);
     }
     Ok(stmts)
 }
@@ -645,12 +655,20 @@ fn take(a: &mut Action, key: &str) -> Option<Value> {
 
 /// Builds the typed block, or flattens it when its markers do not fit the kind.
 /// The block's statements are the tail of `stmts`, which it replaces.
-fn close_block(frame: Frame, mut end: Action, stmts: &mut Vec<Stmt>, warnings: &mut Vec<String>) {
+///
+/// A start or middle marker may carry a UUID (copied actions do): the block keeps it, and
+/// says so in the result, so that [`flatten_referenced_markers`] can undo the block if
+/// something references that UUID (the block's printed form has no place to name it).
+fn close_block(
+    frame: Frame,
+    mut end: Action,
+    stmts: &mut Vec<Stmt>,
+    warnings: &mut Vec<String>,
+) -> bool {
     // Markers whose extra keys have no place in the block's printed form stay flat.
     let clean = |a: &Action| a.extra.is_empty() && !a.no_params;
     let middle_ok = |a: &Action| {
         clean(a)
-            && a.output.is_none()
             && a.params.iter().all(|(k, _)| {
                 k == "GroupingIdentifier"
                     || k == "WFControlFlowMode"
@@ -658,7 +676,6 @@ fn close_block(frame: Frame, mut end: Action, stmts: &mut Vec<Stmt>, warnings: &
             })
     };
     let markers_ok = clean(&frame.start)
-        && frame.start.output.is_none()
         && clean(&end)
         && frame.segments[1..]
             .iter()
@@ -677,16 +694,25 @@ fn close_block(frame: Frame, mut end: Action, stmts: &mut Vec<Stmt>, warnings: &
             }
         };
     if !well_formed {
-        if frame.kind == BlockKind::Menu {
-            warnings.push(format!(
-                "menu (group {}) has actions before its first case or a case without a title; kept as plain actions",
-                frame.group
-            ));
-        }
+        let why = if !markers_ok {
+            "a marker has keys the block form cannot hold"
+        } else if frame.kind == BlockKind::Menu {
+            "it has actions before its first case or a case without a title"
+        } else {
+            "it has more middle markers than its kind allows"
+        };
+        warnings.push(format!(
+            "block {} (group {}): {why}; kept as plain actions",
+            frame.start.id, frame.group
+        ));
         frame.flatten(stmts);
         stmts.push(Stmt::Action(end));
-        return;
+        return false;
     }
+    let marker_output = frame.start.output.is_some()
+        || frame.segments[1..]
+            .iter()
+            .any(|(m, _)| m.as_ref().is_some_and(|m| m.output.is_some()));
     let Frame {
         kind,
         group,
@@ -774,6 +800,175 @@ fn close_block(frame: Frame, mut end: Action, stmts: &mut Vec<Stmt>, warnings: &
         },
     };
     stmts.push(stmt);
+    marker_output
+}
+
+/// Blocks whose start or middle marker carries a UUID something references go back to
+/// flat actions (with a warning), where the printer can name that output.
+fn flatten_referenced_markers(stmts: &mut Vec<Stmt>, warnings: &mut Vec<String>) {
+    let mut used: std::collections::HashSet<String> = std::collections::HashSet::new();
+    crate::ir::walk::walk_stmts(stmts, &mut |item| match item {
+        crate::ir::walk::Item::Ref(VarRef {
+            var: Var::ActionOutput { uuid, .. },
+            ..
+        }) => {
+            used.insert(uuid.clone());
+        }
+        crate::ir::walk::Item::RawRef(u) => {
+            used.insert(u.to_string());
+        }
+        _ => {}
+    });
+    unstructure_in(stmts, &used, warnings);
+}
+
+fn unstructure_in(
+    stmts: &mut Vec<Stmt>,
+    used: &std::collections::HashSet<String>,
+    warnings: &mut Vec<String>,
+) {
+    let is_used = |a: &Action| a.output.as_ref().is_some_and(|u| used.contains(u));
+    let mut i = 0;
+    while i < stmts.len() {
+        let hit = match &stmts[i] {
+            Stmt::If {
+                otherwise, markers, ..
+            } => is_used(&markers.start) || otherwise.as_ref().is_some_and(|(m, _)| is_used(m)),
+            Stmt::Menu { cases, markers, .. } => {
+                is_used(&markers.start) || cases.iter().any(|c| is_used(&c.marker))
+            }
+            Stmt::RepeatCount { markers, .. } | Stmt::RepeatEach { markers, .. } => {
+                is_used(&markers.start)
+            }
+            _ => false,
+        };
+        if hit {
+            let s = stmts.remove(i);
+            let mut flat = Vec::new();
+            unstructure(s, &mut flat, warnings);
+            stmts.splice(i..i, flat);
+            // The flat statements are looked at again: bodies may hold more such blocks.
+            continue;
+        }
+        match &mut stmts[i] {
+            Stmt::If {
+                then, otherwise, ..
+            } => {
+                unstructure_in(then, used, warnings);
+                if let Some((_, b)) = otherwise {
+                    unstructure_in(b, used, warnings);
+                }
+            }
+            Stmt::Menu { cases, .. } => {
+                for c in cases {
+                    unstructure_in(&mut c.body, used, warnings);
+                }
+            }
+            Stmt::RepeatCount { body, .. } | Stmt::RepeatEach { body, .. } => {
+                unstructure_in(body, used, warnings)
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// A block's markers with their keys put back, and its bodies, in file order.
+fn unstructure(s: Stmt, out: &mut Vec<Stmt>, warnings: &mut Vec<String>) {
+    fn restore(mut a: Action, group: &str, mode: i64, front: Params) -> Stmt {
+        a.params.extend(front);
+        a.params
+            .push(("GroupingIdentifier".into(), Value::String(group.into())));
+        a.params
+            .push(("WFControlFlowMode".into(), Value::int(mode)));
+        sort_params(&mut a.params);
+        Stmt::Action(a)
+    }
+    let mut warn = |id: &str, group: &str| {
+        warnings.push(format!(
+            "block {id} (group {group}): a marker's output is used; kept as plain actions"
+        ))
+    };
+    match s {
+        Stmt::If {
+            cond,
+            then,
+            otherwise,
+            markers,
+        } => {
+            let BlockMarkers { group, start, end } = *markers;
+            warn(&start.id, &group);
+            let Condition {
+                input,
+                op,
+                mut operands,
+            } = *cond;
+            if let Some(v) = input {
+                operands.push(("WFInput".into(), v));
+            }
+            if let Some(v) = op {
+                operands.push(("WFCondition".into(), v));
+            }
+            out.push(restore(start, &group, 0, operands));
+            out.extend(then);
+            if let Some((m, b)) = otherwise {
+                out.push(restore(m, &group, 1, Vec::new()));
+                out.extend(b);
+            }
+            out.push(restore(end, &group, 2, Vec::new()));
+        }
+        Stmt::Menu {
+            prompt,
+            items,
+            cases,
+            markers,
+        } => {
+            let BlockMarkers { group, start, end } = *markers;
+            warn(&start.id, &group);
+            let mut front = Vec::new();
+            match items {
+                MenuItems::FromCases => front.push((
+                    "WFMenuItems".to_string(),
+                    Value::Array(cases.iter().map(|c| c.title.clone()).collect()),
+                )),
+                MenuItems::Absent => {}
+                MenuItems::Other(v) => front.push(("WFMenuItems".to_string(), v)),
+            }
+            if let Some(p) = prompt {
+                front.push(("WFMenuPrompt".to_string(), p));
+            }
+            out.push(restore(start, &group, 0, front));
+            for c in cases {
+                let title = vec![("WFMenuItemTitle".to_string(), c.title)];
+                out.push(restore(c.marker, &group, 1, title));
+                out.extend(c.body);
+            }
+            out.push(restore(end, &group, 2, Vec::new()));
+        }
+        Stmt::RepeatCount {
+            count: v,
+            body,
+            markers,
+        }
+        | Stmt::RepeatEach {
+            items: v,
+            body,
+            markers,
+        } => {
+            let BlockMarkers { group, start, end } = *markers;
+            warn(&start.id, &group);
+            let key = if start.id == ID_REPEAT_COUNT {
+                "WFRepeatCount"
+            } else {
+                "WFInput"
+            };
+            let front = v.map(|v| (key.to_string(), v)).into_iter().collect();
+            out.push(restore(start, &group, 0, front));
+            out.extend(body);
+            out.push(restore(end, &group, 2, Vec::new()));
+        }
+        other => out.push(other),
+    }
 }
 
 /// Whether `WFMenuItems` lists exactly the case titles. Equal means equal Debug text, which

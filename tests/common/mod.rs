@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod meaning;
+
 use plist::Value as P;
 use std::collections::HashMap;
 use std::io::Write;
