@@ -9,6 +9,7 @@ use wfc::catalog::Catalog;
 pub mod catalog;
 pub mod check;
 pub mod convert;
+pub mod eval;
 pub mod program;
 
 #[derive(Parser)]
@@ -87,6 +88,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: catalog::CatalogCmd,
     },
+    /// Evaluate programs: CodeBLEU, pass verdicts, scoring reports.
+    Eval {
+        #[command(subcommand)]
+        cmd: eval::EvalCmd,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
@@ -120,6 +126,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             field,
         } => check::check_cmd(&path, catalog.as_deref(), format, field.as_deref()),
         Command::Catalog { cmd } => catalog::catalog_cmd(cmd),
+        Command::Eval { cmd } => eval::eval_cmd(cmd),
     }
 }
 
