@@ -9,6 +9,7 @@ use wfc::catalog::Catalog;
 pub mod catalog;
 pub mod check;
 pub mod convert;
+pub mod expand;
 pub mod program;
 
 #[derive(Parser)]
@@ -76,6 +77,12 @@ pub enum Command {
         #[command(subcommand)]
         cmd: catalog::CatalogCmd,
     },
+    /// The LLM-backed data pipeline: annotate real shortcuts, invent queries, generate
+    /// and repair workflows (any OpenAI-compatible server; cached and resumable).
+    Expand {
+        #[command(subcommand)]
+        cmd: Box<expand::ExpandCmd>,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
@@ -99,6 +106,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             format,
         } => check::check_cmd(&path, catalog.as_deref(), format),
         Command::Catalog { cmd } => catalog::catalog_cmd(cmd),
+        Command::Expand { cmd } => expand::expand_cmd(*cmd),
     }
 }
 
