@@ -447,3 +447,134 @@ fn queries_then_generate_with_dedup_and_repairs() {
     assert!(repaired > 0, "{err}");
     assert_eq!(verdicts.get("errors"), None, "{verdicts:?}");
 }
+
+/// The whole pipeline over a few hundred real shortcuts from `../shared/corpus`, against
+/// the loopback server with faults on. Ignored by default (it takes a minute or two):
+/// `cargo test --release --test expand -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn whole_pipeline_over_the_corpus() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/files");
+    if !corpus.is_dir() {
+        eprintln!("skipping: ../shared/corpus not found");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, err) = run(
+        d,
+        &[
+            "convert",
+            corpus.to_str().unwrap(),
+            "--format",
+            "jsonl",
+            "-o",
+            "all.jsonl",
+        ],
+    );
+    assert!(code == 0 || code == 1, "{err}");
+    // A few hundred converted programs, one per distinct workflow name (the corpus holds
+    // the same shortcut in several containers).
+    let mut names = std::collections::HashSet::new();
+    let mut picked = String::new();
+    let mut n = 0;
+    for l in std::fs::read_to_string(d.join("all.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let v: Value = serde_json::from_str(l).unwrap();
+        if v["error"].is_null() && v["code"].is_string() && names.insert(v["name"].to_string()) {
+            picked.push_str(l);
+            picked.push('\n');
+            n += 1;
+            if n == 300 {
+                break;
+            }
+        }
+    }
+    std::fs::write(d.join("seeds.jsonl"), picked).unwrap();
+    let srv = server(5, true);
+    let url = srv.base_url();
+    let common = [
+        "--base-url",
+        url.as_str(),
+        "--model",
+        "mock",
+        "--cache",
+        "c.sqlite",
+        "--timeout",
+        "0.5",
+        "--max-retries",
+        "8",
+        "--seed",
+        "3",
+        "--concurrency",
+        "32",
+    ];
+    let stage = |args: &[&str], summary: &str| -> Value {
+        let mut a = args.to_vec();
+        a.extend(common);
+        let out = wfc_cmd(d, &a)
+            .env("WFC_EXPAND_SUMMARY", d.join(summary))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        eprintln!("{err}");
+        assert!(out.status.code().unwrap_or(9) <= 1, "{err}");
+        serde_json::from_str(&std::fs::read_to_string(d.join(summary)).unwrap()).unwrap()
+    };
+    let a = stage(
+        &["expand", "annotate", "seeds.jsonl", "-o", "a.jsonl"],
+        "sa.json",
+    );
+    let annotated = records(&d.join("a.jsonl"));
+    assert_eq!(annotated.len(), n, "every input record written once");
+    let ok = annotated.values().filter(|r| r["error"].is_null()).count();
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    for r in annotated.values().filter(|r| !r["error"].is_null()) {
+        let e = r["error"].as_str().unwrap();
+        *reasons.entry(e.chars().take(70).collect()).or_default() += 1;
+    }
+    let q = stage(
+        &[
+            "expand", "queries", "--seeds", "a.jsonl", "-n", "300", "-o", "q.jsonl",
+        ],
+        "sq.json",
+    );
+    let queries = records(&d.join("q.jsonl"));
+    let g = stage(
+        &["expand", "generate", "q.jsonl", "-o", "g.jsonl"],
+        "sg.json",
+    );
+    let generated = records(&d.join("g.jsonl"));
+    assert_eq!(
+        generated.keys().collect::<Vec<_>>(),
+        queries.keys().collect::<Vec<_>>()
+    );
+    println!("annotate: {n} in, {} written, {ok} verified, {} repair rounds, {} fixed by repair; failures: {reasons:?}",
+        annotated.len(), a["repairs"], a["repaired_ok"]);
+    println!(
+        "queries: 300 sampled, {} kept, {} near-duplicates dropped, {} repair rounds",
+        queries.len(),
+        q["dropped"],
+        q["repairs"]
+    );
+    println!(
+        "generate: {} written, verdicts {}, {} repair rounds, {} fixed by repair",
+        generated.len(),
+        g["verdicts"],
+        g["repairs"],
+        g["repaired_ok"]
+    );
+    println!(
+        "server: {} requests, {} faults injected {:?}",
+        srv.stats
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed),
+        srv.stats.faults.load(std::sync::atomic::Ordering::Relaxed),
+        srv.stats.by_kind()
+    );
+    for s in [&a, &q, &g] {
+        println!("{}: llm {}", s["stage"], s["llm"]);
+    }
+}
