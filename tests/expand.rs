@@ -503,7 +503,7 @@ fn whole_pipeline_over_the_corpus() {
         "--cache",
         "c.sqlite",
         "--timeout",
-        "0.5",
+        "1.2",
         "--max-retries",
         "8",
         "--seed",
@@ -577,4 +577,32 @@ fn whole_pipeline_over_the_corpus() {
     for s in [&a, &q, &g] {
         println!("{}: llm {}", s["stage"], s["llm"]);
     }
+}
+
+#[test]
+fn import_questions_follow_their_actions_past_inserted_comments() {
+    let src = "__workflow__ = {
+    'WFWorkflowImportQuestions': [plain({'ActionIndex': 1, 'Category': '''Parameter''', 'ParameterKey': '''WFTextActionText''', 'Text': '''Your name?'''})],
+}
+Text = is_workflow_actions_gettext(WFTextActionText='''a''')
+Name = is_workflow_actions_gettext(WFTextActionText='''b''')
+is_workflow_actions_showresult(Text=f'''{Text}{Name}''')
+";
+    let wf0 = parse(src);
+    let src = wfc::dsl::print(&wf0);
+    let wf = parse(&src);
+    let comments: BTreeMap<usize, String> = src
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("is_workflow_actions"))
+        .map(|(i, _)| (i + 1, "why".to_string()))
+        .collect();
+    let (ann, applied) = apply::annotate(&src, &wf, &[], &comments);
+    assert_eq!(applied.comments, 3);
+    let code = wfc::dsl::print(&ann);
+    assert!(code.contains("'ActionIndex': 3"), "{code}");
+    verify::same_workflow(&wf, &code).unwrap();
+    // Left unshifted, the question would point at a comment: that is a change.
+    let wrong = code.replace("'ActionIndex': 3", "'ActionIndex': 1");
+    assert!(verify::same_workflow(&wf, &wrong).is_err());
 }

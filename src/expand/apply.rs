@@ -251,6 +251,9 @@ pub fn annotate(
     let mut placed = std::collections::HashSet::new();
     insert_comments(&mut wf.body, comments, &line_of, &mut placed);
     applied.comments = placed.len();
+    if applied.comments > 0 {
+        shift_import_questions(&mut wf);
+    }
     for l in comments.keys().filter(|l| !placed.contains(*l)) {
         applied
             .skipped
@@ -388,5 +391,37 @@ fn insert_comments(
             _ => {}
         }
         body.push(s);
+    }
+}
+
+/// Import questions point at actions by index; inserted comments (the Comment statements
+/// without a source span) move the actions after them, so the indices follow.
+fn shift_import_questions(wf: &mut Workflow) {
+    let mut new_index = Vec::new();
+    let mut j = 0usize;
+    visit_actions(&wf.body, &mut |a| {
+        if !(a.id == ID_COMMENT && a.span.is_none()) {
+            new_index.push(j);
+        }
+        j += 1;
+    });
+    for (k, v) in &mut wf.meta {
+        if k != "WFWorkflowImportQuestions" {
+            continue;
+        }
+        let Value::Array(qs) = v else { continue };
+        for q in qs {
+            let Value::Dict(p) = q else { continue };
+            for (k, x) in p.iter_mut() {
+                if k != "ActionIndex" {
+                    continue;
+                }
+                if let Value::Int(i) = x {
+                    if let Some(n) = usize::try_from(i.get()).ok().and_then(|i| new_index.get(i)) {
+                        *x = Value::Int(Integer::new(*n as i128));
+                    }
+                }
+            }
+        }
     }
 }

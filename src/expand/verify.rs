@@ -63,8 +63,28 @@ fn action_id(a: &P) -> &str {
 
 /// The compiled workflow in canonical form: metadata and the non-comment actions.
 fn canonical(wf: &Workflow) -> (P, Vec<P>) {
-    let dict = crate::compile::compile(wf);
+    let mut dict = crate::compile::compile(wf);
     let mut c = Canon::default();
+    // Import questions name actions by index: count only the non-comment ones.
+    let mut index = Vec::new();
+    let mut k = 0u64;
+    if let Some(P::Array(a)) = dict.get("WFWorkflowActions") {
+        for x in a {
+            index.push(k);
+            k += u64::from(action_id(x) != COMMENT);
+        }
+    }
+    if let Some(P::Array(qs)) = dict.get_mut("WFWorkflowImportQuestions") {
+        for q in qs {
+            if let Some(d) = q.as_dictionary_mut() {
+                if let Some(i) = d.get("ActionIndex").and_then(P::as_unsigned_integer) {
+                    if let Some(n) = usize::try_from(i).ok().and_then(|i| index.get(i)) {
+                        d.insert("ActionIndex".into(), P::Integer((*n).into()));
+                    }
+                }
+            }
+        }
+    }
     let actions: Vec<P> = dict
         .get("WFWorkflowActions")
         .and_then(P::as_array)

@@ -95,7 +95,7 @@ fn annotate(prompt: &str, h: u64, naughty: bool) -> String {
                 n.to_string(),
                 json!(format!(
                     "Step on line {n}: {}",
-                    &s[..s.len().min(20)].replace('\'', "")
+                    s.chars().take(20).collect::<String>().replace('\'', "")
                 )),
             );
         }
