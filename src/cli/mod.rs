@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod check;
 pub mod convert;
 pub mod eval;
+pub mod expand;
 pub mod program;
 
 #[derive(Parser)]
@@ -93,6 +94,12 @@ pub enum Command {
         #[command(subcommand)]
         cmd: eval::EvalCmd,
     },
+    /// The LLM-backed data pipeline: annotate real shortcuts, invent queries, generate
+    /// and repair workflows (any OpenAI-compatible server; cached and resumable).
+    Expand {
+        #[command(subcommand)]
+        cmd: Box<expand::ExpandCmd>,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
@@ -127,6 +134,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         } => check::check_cmd(&path, catalog.as_deref(), format, field.as_deref()),
         Command::Catalog { cmd } => catalog::catalog_cmd(cmd),
         Command::Eval { cmd } => eval::eval_cmd(cmd),
+        Command::Expand { cmd } => expand::expand_cmd(*cmd),
     }
 }
 
