@@ -224,26 +224,9 @@ fn int(i: i128) -> P {
     }
 }
 
-/// The string of a text, with one U+FFFC per variable, and each variable's range key
-/// (`{offset, 1}`, offsets in UTF-16 code units).
+/// The string of a text and its variables' range keys (see [`Text::layout`]).
 fn text_layout(t: &Text) -> (String, Vec<(String, &VarRef)>) {
-    let mut s = String::new();
-    let mut ranges = Vec::new();
-    let mut units = 0usize;
-    for p in &t.parts {
-        match p {
-            TextPart::Lit(l) => {
-                units += l.encode_utf16().count();
-                s.push_str(l);
-            }
-            TextPart::Var(r) => {
-                ranges.push((format!("{{{units}, 1}}"), r));
-                s.push('\u{FFFC}');
-                units += 1;
-            }
-        }
-    }
-    (s, ranges)
+    t.layout()
 }
 
 /// `{string, attachmentsByRange}`.
@@ -263,19 +246,7 @@ fn text_value(t: &Text) -> P {
 
 /// A text in its serialized (untyped) form, with each variable as a bare reference.
 pub fn text_as_serialized(t: &Text) -> Value {
-    let (s, ranges) = text_layout(t);
-    let mut d = vec![("string".to_string(), Value::String(s))];
-    if !ranges.is_empty() || t.empty_ranges {
-        let r = ranges
-            .into_iter()
-            .map(|(k, v)| (k, Value::VarRef(Box::new(v.clone()))))
-            .collect();
-        d.push(("attachmentsByRange".to_string(), Value::Dict(r)));
-    }
-    Value::Serialized {
-        kind: "WFTextTokenString".into(),
-        value: Box::new(Value::Dict(d)),
-    }
+    t.to_serialized()
 }
 
 fn var_dict(r: &VarRef) -> P {

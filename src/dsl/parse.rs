@@ -6,7 +6,6 @@ use super::diag::{did_you_mean, Diagnostic};
 use super::layout::{self, LineKind};
 use super::names::{action_id_from_function, magic_loop_name, RESERVED};
 use crate::ir::*;
-use crate::lift::{ID_APPENDVAR, ID_IF, ID_MENU, ID_REPEAT_COUNT, ID_REPEAT_EACH, ID_SETVAR};
 use std::collections::HashMap;
 
 /// How new UUIDs are made.
@@ -686,7 +685,7 @@ impl Builder {
             let s = match &n.kind {
                 NodeKind::Broken => continue,
                 NodeKind::Comment(lines) => {
-                    let mut action = Action::new(crate::lift::ID_COMMENT);
+                    let mut action = Action::new(ID_COMMENT);
                     action.span = SrcSpan(Some(n.span.clone()));
                     out.push(Stmt::Comment {
                         text: lines.join("\n"),
@@ -1443,10 +1442,7 @@ impl Builder {
                         let value = self.value(v);
                         // How a text prints when its variables cannot stand in an f-string.
                         if k == "WFTextTokenString" {
-                            let arena = crate::shortcut::Bump::new();
-                            let plist = crate::compile::to_plist(&value);
-                            let p = crate::shortcut::PValue::from_plist(&plist, &arena);
-                            if let Some(t) = crate::lift::lift_text(&p) {
+                            if let Some(t) = Text::from_serialized(&value) {
                                 return Value::Text(t);
                             }
                         }
@@ -1761,7 +1757,7 @@ fn number(n: &str) -> Result<Value, &'static str> {
 
 /// Generic calls of setvariable and comment read as the statements the lifter makes.
 fn simple_stmt(a: Action) -> Stmt {
-    crate::lift::simple_stmt(a)
+    crate::ir::simple_stmt(a)
 }
 
 /// `__uuid__='''...'''`: an output UUID that untyped data refers to by its text.

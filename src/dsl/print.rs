@@ -1068,7 +1068,7 @@ impl Printer<'_, '_> {
                     s.push('{');
                     if self.var_expr(s, r, true).is_err() {
                         s.truncate(start);
-                        self.value(s, &crate::compile::text_as_serialized(t), false)
+                        self.value(s, &t.to_serialized(), false)
                             .expect("outside f-strings");
                         return;
                     }

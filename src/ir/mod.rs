@@ -234,6 +234,55 @@ impl Action {
     }
 }
 
+/// Identifiers of the built-in actions the IR gives statements of their own.
+pub const ID_COMMENT: &str = "is.workflow.actions.comment";
+pub const ID_SETVAR: &str = "is.workflow.actions.setvariable";
+pub const ID_APPENDVAR: &str = "is.workflow.actions.appendvariable";
+pub const ID_IF: &str = "is.workflow.actions.conditional";
+pub const ID_MENU: &str = "is.workflow.actions.choosefrommenu";
+pub const ID_REPEAT_COUNT: &str = "is.workflow.actions.repeat.count";
+pub const ID_REPEAT_EACH: &str = "is.workflow.actions.repeat.each";
+
+/// The statement a plain action stands for: a comment, or setting a variable, when the
+/// action holds exactly what that statement prints (else the action itself).
+pub fn simple_stmt(mut a: Action) -> Stmt {
+    if a.extra.is_empty() && !a.no_params {
+        if a.id == ID_COMMENT {
+            if let Some(i) = a
+                .params
+                .iter()
+                .position(|(k, v)| k == "WFCommentActionText" && matches!(v, Value::String(_)))
+            {
+                if let (_, Value::String(text)) = a.params.remove(i) {
+                    return Stmt::Comment { text, action: a };
+                }
+            }
+        }
+        if a.id == ID_SETVAR || a.id == ID_APPENDVAR {
+            if let Some(i) = a
+                .params
+                .iter()
+                .position(|(k, v)| k == "WFVariableName" && matches!(v, Value::String(_)))
+            {
+                if let (_, Value::String(name)) = a.params.remove(i) {
+                    let value = a
+                        .params
+                        .iter()
+                        .position(|(k, _)| k == "WFInput")
+                        .map(|i| a.params.remove(i).1);
+                    return Stmt::SetVariable {
+                        name,
+                        append: a.id == ID_APPENDVAR,
+                        value,
+                        action: a,
+                    };
+                }
+            }
+        }
+    }
+    Stmt::Action(a)
+}
+
 /// A parameter value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Value {
@@ -344,6 +393,109 @@ impl Text {
             parts: vec![TextPart::Lit(s.into())],
             empty_ranges: false,
         }
+    }
+
+    /// The string of the text, with one U+FFFC per variable, and each variable's range key
+    /// (`{offset, 1}`, offsets in UTF-16 code units), as a `WFTextTokenString` holds them.
+    pub fn layout(&self) -> (String, Vec<(String, &VarRef)>) {
+        let mut s = String::new();
+        let mut ranges = Vec::new();
+        let mut units = 0usize;
+        for p in &self.parts {
+            match p {
+                TextPart::Lit(l) => {
+                    units += l.encode_utf16().count();
+                    s.push_str(l);
+                }
+                TextPart::Var(r) => {
+                    ranges.push((format!("{{{units}, 1}}"), r));
+                    s.push('\u{FFFC}');
+                    units += 1;
+                }
+            }
+        }
+        (s, ranges)
+    }
+
+    /// The text in its serialized (untyped) form, with each variable as a bare reference.
+    pub fn to_serialized(&self) -> Value {
+        let (s, ranges) = self.layout();
+        let mut d = vec![("string".to_string(), Value::String(s))];
+        if !ranges.is_empty() || self.empty_ranges {
+            let r = ranges
+                .into_iter()
+                .map(|(k, v)| (k, Value::VarRef(Box::new(v.clone()))))
+                .collect();
+            d.push(("attachmentsByRange".to_string(), Value::Dict(r)));
+        }
+        Value::Serialized {
+            kind: "WFTextTokenString".into(),
+            value: Box::new(Value::Dict(d)),
+        }
+    }
+
+    /// The text a serialized `WFTextTokenString` value (`{string, attachmentsByRange}`,
+    /// variables as references) stands for; `None` when it is not exactly that shape: each
+    /// range `{offset, 1}` on a U+FFFC, at distinct offsets, and no other keys.
+    pub fn from_serialized(v: &Value) -> Option<Text> {
+        let Value::Dict(d) = v else { return None };
+        let mut string = None;
+        let mut ranges = None;
+        for (k, v) in d {
+            match (k.as_str(), v) {
+                ("string", Value::String(s)) if string.is_none() => string = Some(s),
+                ("attachmentsByRange", Value::Dict(r)) if ranges.is_none() => ranges = Some(r),
+                _ => return None,
+            }
+        }
+        let s = string?;
+        let mut attach: Vec<(usize, &VarRef)> = Vec::new();
+        for (k, v) in ranges.map_or(&[][..], |r| &r[..]) {
+            let inner = k.strip_prefix('{')?.strip_suffix(", 1}")?;
+            if inner.is_empty()
+                || inner.len() > 9
+                || !inner.bytes().all(|b| b.is_ascii_digit())
+                || (inner.len() > 1 && inner.starts_with('0'))
+            {
+                return None;
+            }
+            let r = match v {
+                Value::VarRef(r) | Value::Attachment(r) => &**r,
+                _ => return None,
+            };
+            attach.push((inner.parse().ok()?, r));
+        }
+        attach.sort_by_key(|(p, _)| *p);
+        if attach.windows(2).any(|w| w[0].0 == w[1].0) {
+            return None;
+        }
+        let mut parts = Vec::new();
+        let mut lit = String::new();
+        let (mut units, mut next) = (0usize, attach.into_iter().peekable());
+        for c in s.chars() {
+            if next.peek().is_some_and(|(p, _)| *p == units) {
+                if c != '\u{FFFC}' {
+                    return None;
+                }
+                if !lit.is_empty() {
+                    parts.push(TextPart::Lit(std::mem::take(&mut lit)));
+                }
+                parts.push(TextPart::Var(next.next()?.1.clone()));
+            } else {
+                lit.push(c);
+            }
+            units += c.len_utf16();
+        }
+        if next.peek().is_some() {
+            return None;
+        }
+        if !lit.is_empty() {
+            parts.push(TextPart::Lit(lit));
+        }
+        Some(Text {
+            parts,
+            empty_ranges: ranges.is_some_and(|r| r.is_empty()),
+        })
     }
 }
 

@@ -20,13 +20,10 @@ pub enum LiftError {
     TooDeep(usize),
 }
 
-pub const ID_COMMENT: &str = "is.workflow.actions.comment";
-pub const ID_SETVAR: &str = "is.workflow.actions.setvariable";
-pub const ID_APPENDVAR: &str = "is.workflow.actions.appendvariable";
-pub const ID_IF: &str = "is.workflow.actions.conditional";
-pub const ID_MENU: &str = "is.workflow.actions.choosefrommenu";
-pub const ID_REPEAT_COUNT: &str = "is.workflow.actions.repeat.count";
-pub const ID_REPEAT_EACH: &str = "is.workflow.actions.repeat.each";
+// The identifiers live with the IR; re-exported for the stages that name them from here.
+pub use crate::ir::{
+    ID_APPENDVAR, ID_COMMENT, ID_IF, ID_MENU, ID_REPEAT_COUNT, ID_REPEAT_EACH, ID_SETVAR,
+};
 
 /// Lifts a workflow plist built by the `plist` crate into the IR.
 pub fn lift(loaded: Loaded, limits: &Limits) -> Result<Workflow, LiftError> {
@@ -1040,38 +1037,8 @@ fn item_value_has_real(v: &DictItemValue) -> bool {
 }
 
 /// Non-block actions: comments and variable setters get their own statements.
-pub fn simple_stmt(mut a: Action) -> Stmt {
-    if a.extra.is_empty() && !a.no_params {
-        if a.id == ID_COMMENT {
-            if let Some(i) = a
-                .params
-                .iter()
-                .position(|(k, v)| k == "WFCommentActionText" && matches!(v, Value::String(_)))
-            {
-                if let (_, Value::String(text)) = a.params.remove(i) {
-                    return Stmt::Comment { text, action: a };
-                }
-            }
-        }
-        if a.id == ID_SETVAR || a.id == ID_APPENDVAR {
-            if let Some(i) = a
-                .params
-                .iter()
-                .position(|(k, v)| k == "WFVariableName" && matches!(v, Value::String(_)))
-            {
-                if let (_, Value::String(name)) = a.params.remove(i) {
-                    let value = take(&mut a, "WFInput");
-                    return Stmt::SetVariable {
-                        name,
-                        append: a.id == ID_APPENDVAR,
-                        value,
-                        action: a,
-                    };
-                }
-            }
-        }
-    }
-    Stmt::Action(a)
+pub fn simple_stmt(a: Action) -> Stmt {
+    crate::ir::simple_stmt(a)
 }
 
 #[cfg(test)]
