@@ -759,11 +759,16 @@ impl Builder {
     }
 
     fn block_result(&mut self, out: &mut [Stmt], args: &[Arg], uuid: Option<String>, span: Span) {
-        let mut params = self.kwargs(args, &["__uuid__"]);
-        // `__uuid__` (a UUID untyped data names) is the binding's UUID when there is one.
+        // The keyword `__uuid__` (a UUID untyped data names) is the End action's UUID; it is
+        // the binding's own when there is one. (`**{'__uuid__': ...}` is a parameter.)
+        let (special, rest): (Vec<Arg>, Vec<Arg>) = args
+            .iter()
+            .cloned()
+            .partition(|a| matches!(a, Arg::Kw(k, ..) if k == "__uuid__"));
+        let params = self.kwargs(&rest, &[]);
         let mut uuid = uuid;
-        if let Some(i) = params.iter().position(|(k, _)| k == "__uuid__") {
-            if let (_, Value::String(u)) = params.remove(i) {
+        for (_, v) in self.kwargs(&special, &["__uuid__"]) {
+            if let Value::String(u) = v {
                 uuid.get_or_insert(u);
             }
         }

@@ -112,6 +112,9 @@ impl<'a> Seen<'a> {
                 // At run time a reference reaches the nearest earlier action with its
                 // UUID, else the first later one.
                 let ord = self.def_count.get(uuid.as_str()).map_or(0, |c| c - 1);
+                // (Actions are told apart by the address of their UUID's text, which an
+                // empty one does not have: copies of an empty UUID share one name.)
+                let ord = if uuid.is_empty() { 0 } else { ord };
                 if ord > 0 {
                     self.ref_ord.insert(r as *const VarRef as usize, ord);
                     if let Entry::Vacant(e) = self.later.entry((uuid, ord)) {
@@ -212,7 +215,7 @@ impl<'a> Names<'a> {
                 }
                 Item::Output(uuid, id) => {
                     let count = seen.def_count.entry(uuid).or_insert(0);
-                    let ord = *count;
+                    let ord = if uuid.is_empty() { 0 } else { *count };
                     *count += 1;
                     if ord > 0 {
                         seen.def_ord.insert(uuid.as_ptr() as usize, ord);
