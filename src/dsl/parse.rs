@@ -600,6 +600,7 @@ impl Builder {
                     "not inside a matching block",
                 )),
                 LineStmt::If(cond) => {
+                    let implicit_start = implicit_in(cond);
                     let (cond, mut start) = self.condition(cond);
                     start.span = SrcSpan(Some(n.span.clone()));
                     let mut then = self.block(&n.children, meta);
@@ -638,6 +639,7 @@ impl Builder {
                             group,
                             start,
                             end: Action::new(ID_IF),
+                            implicit_start,
                         }),
                     });
                 }
@@ -980,7 +982,12 @@ impl Builder {
             operands: Vec::new(),
         };
         if let Some(("condition", args)) = e.as_call() {
-            for (k, v) in self.kwargs(args, &[]) {
+            let args: Vec<Arg> = args
+                .iter()
+                .filter(|a| !is_implicit_start(a))
+                .cloned()
+                .collect();
+            for (k, v) in self.kwargs(&args, &[]) {
                 match k.as_str() {
                     "WFInput" => cond.input = Some(v),
                     "WFCondition" => cond.op = Some(v),
@@ -1081,8 +1088,10 @@ impl Builder {
             }
         };
         let mut rest = Vec::new();
+        let implicit_start = args.iter().any(is_implicit_start);
         for a in args {
             match a {
+                a if is_implicit_start(a) => {}
                 Arg::Kw(k, Expr::None(_), _) if k == "WFMenuItems" => items = MenuItems::Absent,
                 Arg::Kw(k, v, _) if k == "WFMenuItems" => items = MenuItems::Other(self.value(v)),
                 Arg::Kw(k, v, _) if k == "prompt" => prompt = Some(self.value(v)),
@@ -1146,6 +1155,7 @@ impl Builder {
                 group,
                 start,
                 end: Action::new(ID_MENU),
+                implicit_start,
             }),
         }
     }
@@ -1173,8 +1183,10 @@ impl Builder {
         }
         let mut value = None;
         let mut rest = Vec::new();
+        let implicit_start = args.iter().any(is_implicit_start);
         for a in args {
             match a {
+                a if is_implicit_start(a) => {}
                 Arg::Pos(e) if value.is_none() => {
                     value = Some(match (each, e.as_call()) {
                         (false, Some(("int", [Arg::Pos(inner)]))) => self.value(inner),
@@ -1212,6 +1224,7 @@ impl Builder {
         let markers = Box::new(BlockMarkers {
             group,
             start,
+            implicit_start,
             end: Action::new(if each {
                 ID_REPEAT_EACH
             } else {
@@ -1623,6 +1636,16 @@ fn number(n: &str) -> Option<Value> {
 /// Generic calls of setvariable and comment read as the statements the lifter makes.
 fn simple_stmt(a: Action) -> Stmt {
     crate::lift::simple_stmt(a)
+}
+
+/// `WFControlFlowMode=None` in a block's head: its start action has no mode (old files).
+fn is_implicit_start(a: &Arg) -> bool {
+    matches!(a, Arg::Kw(k, Expr::None(_), _) if k == "WFControlFlowMode")
+}
+
+fn implicit_in(call: &Expr) -> bool {
+    call.as_call()
+        .is_some_and(|(f, args)| f == "condition" && args.iter().any(is_implicit_start))
 }
 
 /// `__uuid__='''...'''`: an output UUID that untyped data refers to by its text.

@@ -585,7 +585,7 @@ impl Printer<'_, '_> {
             } => {
                 indent(s, depth);
                 s.push_str("if ");
-                self.condition(s, cond, &markers.start);
+                self.condition(s, cond, markers);
                 s.push_str(":\n");
                 self.block(s, then, depth + 1);
                 if let Some((_, body)) = otherwise {
@@ -611,6 +611,7 @@ impl Printer<'_, '_> {
                 };
                 self.kwargs(s, prompt.into_iter().chain(other), &[], &mut sep);
                 self.kwargs(s, pairs(&markers.start.params), &["prompt"], &mut sep);
+                implicit_start(s, markers, &mut sep);
                 if *items == MenuItems::Absent {
                     // None is no plist value: it says the file had no WFMenuItems.
                     if !s.ends_with('(') {
@@ -660,10 +661,9 @@ impl Printer<'_, '_> {
                     }
                     None => {}
                 }
-                if !markers.start.params.is_empty() {
-                    let mut sep = count.is_some();
-                    self.kwargs(s, pairs(&markers.start.params), &[], &mut sep);
-                }
+                let mut sep = count.is_some();
+                self.kwargs(s, pairs(&markers.start.params), &[], &mut sep);
+                implicit_start(s, markers, &mut sep);
                 s.push_str("):\n");
                 self.block(s, body, depth + 1);
                 self.loop_depth -= 1;
@@ -688,6 +688,7 @@ impl Printer<'_, '_> {
                 s.push_str("start=1");
                 let mut sep = true;
                 self.kwargs(s, pairs(&markers.start.params), &["start"], &mut sep);
+                implicit_start(s, markers, &mut sep);
                 s.push_str("):\n");
                 self.block(s, body, depth + 1);
                 self.loop_depth -= 1;
@@ -812,8 +813,9 @@ impl Printer<'_, '_> {
 
     /// An `if` head: Python comparison where the condition has a common shape, otherwise
     /// `condition(...)` with the start action's parameters.
-    fn condition(&self, s: &mut String, c: &Condition, start: &Action) {
-        if start.params.is_empty() && self.sugar_condition(s, c) {
+    fn condition(&self, s: &mut String, c: &Condition, markers: &BlockMarkers) {
+        let start = &markers.start;
+        if start.params.is_empty() && !markers.implicit_start && self.sugar_condition(s, c) {
             return;
         }
         s.push_str("condition(");
@@ -824,7 +826,9 @@ impl Printer<'_, '_> {
             .chain(op)
             .chain(pairs(&c.operands))
             .chain(pairs(&start.params));
-        self.kwargs(s, params, &[], &mut false);
+        let mut sep = false;
+        self.kwargs(s, params, &[], &mut sep);
+        implicit_start(s, markers, &mut sep);
         s.push(')');
     }
 
@@ -1209,6 +1213,14 @@ impl Printer<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// `WFControlFlowMode=None` in a block's head: the start action has no mode (old files).
+fn implicit_start(s: &mut String, markers: &BlockMarkers, sep: &mut bool) {
+    if markers.implicit_start {
+        comma(s, sep);
+        s.push_str("WFControlFlowMode=None");
     }
 }
 
