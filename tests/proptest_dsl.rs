@@ -446,6 +446,7 @@ fn markers(
                 group: PENDING.into(),
                 start,
                 end,
+                implicit_start: false,
             })
         })
 }

@@ -111,6 +111,7 @@ fn markers(id: &str) -> Box<BlockMarkers> {
         group: "G".into(),
         start: Action::new(id),
         end: Action::new(id),
+        implicit_start: false,
     })
 }
 

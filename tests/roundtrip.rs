@@ -284,7 +284,7 @@ fn every_flattened_block_is_a_warning_naming_it() {
     assert_eq!(wf.warnings.len(), 1, "{:?}", wf.warnings);
     assert!(wf.warnings[0].contains("(group G2)"), "{:?}", wf.warnings);
     let (wf, _) = fixture("old_format_blocks.plist");
-    for group in ["G1", "G2", "G8", "G9"] {
+    for group in ["G1", "G8", "G9"] {
         assert!(
             wf.warnings
                 .iter()
@@ -293,4 +293,19 @@ fn every_flattened_block_is_a_warning_naming_it() {
             wf.warnings
         );
     }
+}
+
+#[test]
+fn old_blocks_without_a_mode_are_structured() {
+    let (wf, code) = fixture("old_format_blocks.plist");
+    let lines = body(&code);
+    for head in [
+        "if condition(WFCondition='''Is Greater Than''', WFNumberValue=0, WFControlFlowMode=None):",
+        "match input(prompt='''Size?''', WFControlFlowMode=None):",
+        "for Repeat_Index, Repeat_Item in enumerate(start=1, WFControlFlowMode=None):",
+    ] {
+        assert!(lines.contains(&head), "{head}\n{code}");
+    }
+    // Only the menu whose case holds a key of its own, and the stray markers, stay flat.
+    assert_eq!(wf.warnings.len(), 3, "{:?}", wf.warnings);
 }

@@ -34,9 +34,21 @@ fn emit_body(body: &[Stmt], out: &mut Vec<P>) {
 }
 
 fn marker(a: &Action, group: &str, mode: i64, front: Vec<(String, Value)>) -> P {
+    marker_with(a, group, Some(mode), front)
+}
+
+/// A block's start, whose mode old files leave out.
+fn start_marker(m: &BlockMarkers, front: Vec<(String, Value)>) -> P {
+    let mode = if m.implicit_start { None } else { Some(0) };
+    marker_with(&m.start, &m.group, mode, front)
+}
+
+fn marker_with(a: &Action, group: &str, mode: Option<i64>, front: Vec<(String, Value)>) -> P {
     let mut params: Vec<(String, P)> = Vec::new();
     params.push(("GroupingIdentifier".into(), P::String(group.into())));
-    params.push(("WFControlFlowMode".into(), P::Integer(mode.into())));
+    if let Some(mode) = mode {
+        params.push(("WFControlFlowMode".into(), P::Integer(mode.into())));
+    }
     for (k, v) in front.iter().chain(&a.params) {
         params.push((k.clone(), to_plist(v)));
     }
@@ -111,7 +123,7 @@ fn emit_stmt(s: &Stmt, out: &mut Vec<P>) {
                 front.push(("WFCondition".to_string(), o.clone()));
             }
             front.extend(cond.operands.iter().cloned());
-            out.push(marker(&markers.start, &markers.group, 0, front));
+            out.push(start_marker(markers, front));
             emit_body(then, out);
             if let Some((m, body)) = otherwise {
                 out.push(marker(m, &markers.group, 1, Vec::new()));
@@ -137,7 +149,7 @@ fn emit_stmt(s: &Stmt, out: &mut Vec<P>) {
             if let Some(p) = prompt {
                 front.push(("WFMenuPrompt".to_string(), p.clone()));
             }
-            out.push(marker(&markers.start, &markers.group, 0, front));
+            out.push(start_marker(markers, front));
             for c in cases {
                 out.push(marker(
                     &c.marker,
@@ -168,7 +180,7 @@ fn emit_stmt(s: &Stmt, out: &mut Vec<P>) {
                 .iter()
                 .map(|v| (key.to_string(), v.clone()))
                 .collect::<Vec<_>>();
-            out.push(marker(&markers.start, &markers.group, 0, front));
+            out.push(start_marker(markers, front));
             emit_body(body, out);
             out.push(marker(&markers.end, &markers.group, 2, Vec::new()));
         }

@@ -706,6 +706,7 @@ impl Builder {
                     "not inside a matching block",
                 )),
                 LineStmt::If(cond) => {
+                    let implicit_start = implicit_in(cond);
                     let (cond, mut start) = self.condition(cond);
                     start.span = SrcSpan(Some(n.span.clone()));
                     let mut then = self.block(&n.children, meta);
@@ -744,6 +745,7 @@ impl Builder {
                             group,
                             start,
                             end: Action::new(ID_IF),
+                            implicit_start,
                         }),
                     });
                 }
@@ -865,11 +867,16 @@ impl Builder {
     }
 
     fn block_result(&mut self, out: &mut [Stmt], args: &[Arg], uuid: Option<String>, span: Span) {
-        let mut params = self.kwargs(args, &["__uuid__"]);
-        // `__uuid__` (a UUID untyped data names) is the binding's UUID when there is one.
+        // The keyword `__uuid__` (a UUID untyped data names) is the End action's UUID; it is
+        // the binding's own when there is one. (`**{'__uuid__': ...}` is a parameter.)
+        let (special, rest): (Vec<Arg>, Vec<Arg>) = args
+            .iter()
+            .cloned()
+            .partition(|a| matches!(a, Arg::Kw(k, ..) if k == "__uuid__"));
+        let params = self.kwargs(&rest, &[]);
         let mut uuid = uuid;
-        if let Some(i) = params.iter().position(|(k, _)| k == "__uuid__") {
-            if let (_, Value::String(u)) = params.remove(i) {
+        for (_, v) in self.kwargs(&special, &["__uuid__"]) {
+            if let Value::String(u) = v {
                 uuid.get_or_insert(u);
             }
         }
@@ -1081,7 +1088,12 @@ impl Builder {
             operands: Vec::new(),
         };
         if let Some(("condition", args)) = e.as_call() {
-            for (k, v) in self.kwargs(args, &[]) {
+            let args: Vec<Arg> = args
+                .iter()
+                .filter(|a| !is_implicit_start(a))
+                .cloned()
+                .collect();
+            for (k, v) in self.kwargs(&args, &[]) {
                 match k.as_str() {
                     "WFInput" => cond.input = Some(v),
                     "WFCondition" => cond.op = Some(v),
@@ -1182,8 +1194,10 @@ impl Builder {
             }
         };
         let mut rest = Vec::new();
+        let implicit_start = args.iter().any(is_implicit_start);
         for a in args {
             match a {
+                a if is_implicit_start(a) => {}
                 Arg::Kw(k, Expr::None(_), _) if k == "WFMenuItems" => items = MenuItems::Absent,
                 Arg::Kw(k, v, _) if k == "WFMenuItems" => items = MenuItems::Other(self.value(v)),
                 Arg::Kw(k, v, _) if k == "prompt" => prompt = Some(self.value(v)),
@@ -1248,6 +1262,7 @@ impl Builder {
                 group,
                 start,
                 end: Action::new(ID_MENU),
+                implicit_start,
             }),
         }
     }
@@ -1275,8 +1290,10 @@ impl Builder {
         }
         let mut value = None;
         let mut rest = Vec::new();
+        let implicit_start = args.iter().any(is_implicit_start);
         for a in args {
             match a {
+                a if is_implicit_start(a) => {}
                 Arg::Pos(e) if value.is_none() => {
                     let v = match (each, e.as_call()) {
                         (false, Some(("int", [Arg::Pos(inner)]))) => self.value(inner),
@@ -1326,6 +1343,7 @@ impl Builder {
         let markers = Box::new(BlockMarkers {
             group,
             start,
+            implicit_start,
             end: Action::new(if each {
                 ID_REPEAT_EACH
             } else {
@@ -1758,6 +1776,16 @@ fn number(n: &str) -> Result<Value, &'static str> {
 /// Generic calls of setvariable and comment read as the statements the lifter makes.
 fn simple_stmt(a: Action) -> Stmt {
     crate::ir::simple_stmt(a)
+}
+
+/// `WFControlFlowMode=None` in a block's head: its start action has no mode (old files).
+fn is_implicit_start(a: &Arg) -> bool {
+    matches!(a, Arg::Kw(k, Expr::None(_), _) if k == "WFControlFlowMode")
+}
+
+fn implicit_in(call: &Expr) -> bool {
+    call.as_call()
+        .is_some_and(|(f, args)| f == "condition" && args.iter().any(is_implicit_start))
 }
 
 /// `__uuid__='''...'''`: an output UUID that untyped data refers to by its text.

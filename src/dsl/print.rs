@@ -112,6 +112,9 @@ impl<'a> Seen<'a> {
                 // At run time a reference reaches the nearest earlier action with its
                 // UUID, else the first later one.
                 let ord = self.def_count.get(uuid.as_str()).map_or(0, |c| c - 1);
+                // (Actions are told apart by the address of their UUID's text, which an
+                // empty one does not have: copies of an empty UUID share one name.)
+                let ord = if uuid.is_empty() { 0 } else { ord };
                 if ord > 0 {
                     self.ref_ord.insert(r as *const VarRef as usize, ord);
                     if let Entry::Vacant(e) = self.later.entry((uuid, ord)) {
@@ -212,7 +215,7 @@ impl<'a> Names<'a> {
                 }
                 Item::Output(uuid, id) => {
                     let count = seen.def_count.entry(uuid).or_insert(0);
-                    let ord = *count;
+                    let ord = if uuid.is_empty() { 0 } else { *count };
                     *count += 1;
                     if ord > 0 {
                         seen.def_ord.insert(uuid.as_ptr() as usize, ord);
@@ -582,7 +585,7 @@ impl Printer<'_, '_> {
             } => {
                 indent(s, depth);
                 s.push_str("if ");
-                self.condition(s, cond, &markers.start);
+                self.condition(s, cond, markers);
                 s.push_str(":\n");
                 self.block(s, then, depth + 1);
                 if let Some((_, body)) = otherwise {
@@ -608,6 +611,7 @@ impl Printer<'_, '_> {
                 };
                 self.kwargs(s, prompt.into_iter().chain(other), &[], &mut sep);
                 self.kwargs(s, pairs(&markers.start.params), &["prompt"], &mut sep);
+                implicit_start(s, markers, &mut sep);
                 if *items == MenuItems::Absent {
                     // None is no plist value: it says the file had no WFMenuItems.
                     if !s.ends_with('(') {
@@ -657,10 +661,9 @@ impl Printer<'_, '_> {
                     }
                     None => {}
                 }
-                if !markers.start.params.is_empty() {
-                    let mut sep = count.is_some();
-                    self.kwargs(s, pairs(&markers.start.params), &[], &mut sep);
-                }
+                let mut sep = count.is_some();
+                self.kwargs(s, pairs(&markers.start.params), &[], &mut sep);
+                implicit_start(s, markers, &mut sep);
                 s.push_str("):\n");
                 self.block(s, body, depth + 1);
                 self.loop_depth -= 1;
@@ -685,6 +688,7 @@ impl Printer<'_, '_> {
                 s.push_str("start=1");
                 let mut sep = true;
                 self.kwargs(s, pairs(&markers.start.params), &["start"], &mut sep);
+                implicit_start(s, markers, &mut sep);
                 s.push_str("):\n");
                 self.block(s, body, depth + 1);
                 self.loop_depth -= 1;
@@ -809,8 +813,9 @@ impl Printer<'_, '_> {
 
     /// An `if` head: Python comparison where the condition has a common shape, otherwise
     /// `condition(...)` with the start action's parameters.
-    fn condition(&self, s: &mut String, c: &Condition, start: &Action) {
-        if start.params.is_empty() && self.sugar_condition(s, c) {
+    fn condition(&self, s: &mut String, c: &Condition, markers: &BlockMarkers) {
+        let start = &markers.start;
+        if start.params.is_empty() && !markers.implicit_start && self.sugar_condition(s, c) {
             return;
         }
         s.push_str("condition(");
@@ -821,7 +826,9 @@ impl Printer<'_, '_> {
             .chain(op)
             .chain(pairs(&c.operands))
             .chain(pairs(&start.params));
-        self.kwargs(s, params, &[], &mut false);
+        let mut sep = false;
+        self.kwargs(s, params, &[], &mut sep);
+        implicit_start(s, markers, &mut sep);
         s.push(')');
     }
 
@@ -1206,6 +1213,14 @@ impl Printer<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// `WFControlFlowMode=None` in a block's head: the start action has no mode (old files).
+fn implicit_start(s: &mut String, markers: &BlockMarkers, sep: &mut bool) {
+    if markers.implicit_start {
+        comma(s, sep);
+        s.push_str("WFControlFlowMode=None");
     }
 }
 

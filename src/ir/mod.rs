@@ -136,6 +136,9 @@ pub struct BlockMarkers {
     pub group: String,
     pub start: Action,
     pub end: Action,
+    /// The start action has no `WFControlFlowMode` (old files leave it out); printed as
+    /// `WFControlFlowMode=None` in the block's head.
+    pub implicit_start: bool,
 }
 
 /// A menu's `WFMenuItems`, which normally repeats the case titles.

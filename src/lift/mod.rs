@@ -496,6 +496,9 @@ fn block_kind(id: &str) -> Option<BlockKind> {
     })
 }
 
+/// The mode [`marker_of`] gives a start action without `WFControlFlowMode`.
+const IMPLICIT_START: i128 = -1;
+
 /// The block keys of a marker action: its group and mode, when both are well-formed.
 fn marker_of(a: &Action) -> Option<(BlockKind, &str, i128)> {
     let kind = block_kind(&a.id)?;
@@ -503,9 +506,11 @@ fn marker_of(a: &Action) -> Option<(BlockKind, &str, i128)> {
         Value::String(s) => s.as_str(),
         _ => return None,
     };
-    let mode = match a.param("WFControlFlowMode")? {
-        Value::Int(m) => m.get(),
-        _ => return None,
+    let mode = match a.param("WFControlFlowMode") {
+        Some(Value::Int(m)) => m.get(),
+        // Old files leave the mode out of a block's start.
+        None => IMPLICIT_START,
+        Some(_) => return None,
     };
     Some((kind, group, mode))
 }
@@ -561,7 +566,7 @@ fn structure<T>(
             continue;
         };
         match mode {
-            0 => {
+            0 | IMPLICIT_START => {
                 if stack.len() >= limits.max_depth {
                     return Err(LiftError::TooDeep(limits.max_depth));
                 }
@@ -716,6 +721,7 @@ fn close_block(
         mut start,
         mut segments,
     } = frame;
+    let implicit_start = start.param("WFControlFlowMode").is_none();
     strip_block_keys(&mut start);
     strip_block_keys(&mut end);
     let stmt = match kind {
@@ -753,7 +759,12 @@ fn close_block(
                 }),
                 then,
                 otherwise,
-                markers: Box::new(BlockMarkers { group, start, end }),
+                markers: Box::new(BlockMarkers {
+                    group,
+                    start,
+                    end,
+                    implicit_start,
+                }),
             }
         }
         BlockKind::Menu => {
@@ -782,18 +793,33 @@ fn close_block(
                 prompt,
                 items,
                 cases,
-                markers: Box::new(BlockMarkers { group, start, end }),
+                markers: Box::new(BlockMarkers {
+                    group,
+                    start,
+                    end,
+                    implicit_start,
+                }),
             }
         }
         BlockKind::RepeatCount => Stmt::RepeatCount {
             count: take(&mut start, "WFRepeatCount"),
             body: stmts.split_off(segments[0].1),
-            markers: Box::new(BlockMarkers { group, start, end }),
+            markers: Box::new(BlockMarkers {
+                group,
+                start,
+                end,
+                implicit_start,
+            }),
         },
         BlockKind::RepeatEach => Stmt::RepeatEach {
             items: take(&mut start, "WFInput"),
             body: stmts.split_off(segments[0].1),
-            markers: Box::new(BlockMarkers { group, start, end }),
+            markers: Box::new(BlockMarkers {
+                group,
+                start,
+                end,
+                implicit_start,
+            }),
         },
     };
     stmts.push(stmt);
@@ -872,12 +898,14 @@ fn unstructure_in(
 
 /// A block's markers with their keys put back, and its bodies, in file order.
 fn unstructure(s: Stmt, out: &mut Vec<Stmt>, warnings: &mut Vec<String>) {
-    fn restore(mut a: Action, group: &str, mode: i64, front: Params) -> Stmt {
+    fn restore(mut a: Action, group: &str, mode: impl Into<Option<i64>>, front: Params) -> Stmt {
         a.params.extend(front);
         a.params
             .push(("GroupingIdentifier".into(), Value::String(group.into())));
-        a.params
-            .push(("WFControlFlowMode".into(), Value::int(mode)));
+        if let Some(mode) = mode.into() {
+            a.params
+                .push(("WFControlFlowMode".into(), Value::int(mode)));
+        }
         sort_params(&mut a.params);
         Stmt::Action(a)
     }
@@ -893,7 +921,13 @@ fn unstructure(s: Stmt, out: &mut Vec<Stmt>, warnings: &mut Vec<String>) {
             otherwise,
             markers,
         } => {
-            let BlockMarkers { group, start, end } = *markers;
+            let BlockMarkers {
+                group,
+                start,
+                end,
+                implicit_start,
+            } = *markers;
+            let start_mode = if implicit_start { None } else { Some(0) };
             warn(&start.id, &group);
             let Condition {
                 input,
@@ -906,7 +940,7 @@ fn unstructure(s: Stmt, out: &mut Vec<Stmt>, warnings: &mut Vec<String>) {
             if let Some(v) = op {
                 operands.push(("WFCondition".into(), v));
             }
-            out.push(restore(start, &group, 0, operands));
+            out.push(restore(start, &group, start_mode, operands));
             out.extend(then);
             if let Some((m, b)) = otherwise {
                 out.push(restore(m, &group, 1, Vec::new()));
@@ -920,7 +954,13 @@ fn unstructure(s: Stmt, out: &mut Vec<Stmt>, warnings: &mut Vec<String>) {
             cases,
             markers,
         } => {
-            let BlockMarkers { group, start, end } = *markers;
+            let BlockMarkers {
+                group,
+                start,
+                end,
+                implicit_start,
+            } = *markers;
+            let start_mode = if implicit_start { None } else { Some(0) };
             warn(&start.id, &group);
             let mut front = Vec::new();
             match items {
@@ -934,7 +974,7 @@ fn unstructure(s: Stmt, out: &mut Vec<Stmt>, warnings: &mut Vec<String>) {
             if let Some(p) = prompt {
                 front.push(("WFMenuPrompt".to_string(), p));
             }
-            out.push(restore(start, &group, 0, front));
+            out.push(restore(start, &group, start_mode, front));
             for c in cases {
                 let title = vec![("WFMenuItemTitle".to_string(), c.title)];
                 out.push(restore(c.marker, &group, 1, title));
@@ -952,7 +992,13 @@ fn unstructure(s: Stmt, out: &mut Vec<Stmt>, warnings: &mut Vec<String>) {
             body,
             markers,
         } => {
-            let BlockMarkers { group, start, end } = *markers;
+            let BlockMarkers {
+                group,
+                start,
+                end,
+                implicit_start,
+            } = *markers;
+            let start_mode = if implicit_start { None } else { Some(0) };
             warn(&start.id, &group);
             let key = if start.id == ID_REPEAT_COUNT {
                 "WFRepeatCount"
@@ -960,7 +1006,7 @@ fn unstructure(s: Stmt, out: &mut Vec<Stmt>, warnings: &mut Vec<String>) {
                 "WFInput"
             };
             let front = v.map(|v| (key.to_string(), v)).into_iter().collect();
-            out.push(restore(start, &group, 0, front));
+            out.push(restore(start, &group, start_mode, front));
             out.extend(body);
             out.push(restore(end, &group, 2, Vec::new()));
         }
