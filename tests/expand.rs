@@ -582,7 +582,7 @@ fn whole_pipeline_over_the_corpus() {
 #[test]
 fn import_questions_follow_their_actions_past_inserted_comments() {
     let src = "__workflow__ = {
-    'WFWorkflowImportQuestions': [plain({'ActionIndex': 1, 'Category': '''Parameter''', 'ParameterKey': '''WFTextActionText''', 'Text': '''Your name?'''})],
+    'WFWorkflowImportQuestions': [plain({'ActionIndex': 1, 'Category': '''Parameter''', 'ParameterKey': '''WFTextActionText''', 'Text': '''Your name?'''}), plain({'ActionIndex': 9, 'Category': '''Parameter''', 'ParameterKey': '''X''', 'Text': '''Stale'''})],
 }
 Text = is_workflow_actions_gettext(WFTextActionText='''a''')
 Name = is_workflow_actions_gettext(WFTextActionText='''b''')
@@ -601,6 +601,8 @@ is_workflow_actions_showresult(Text=f'''{Text}{Name}''')
     assert_eq!(applied.comments, 3);
     let code = wfc::dsl::print(&ann);
     assert!(code.contains("'ActionIndex': 3"), "{code}");
+    // An index past the end (stale, copied from another shortcut) stays past the end.
+    assert!(code.contains("'ActionIndex': 12"), "{code}");
     verify::same_workflow(&wf, &code).unwrap();
     // Left unshifted, the question would point at a comment: that is a change.
     let wrong = code.replace("'ActionIndex': 3", "'ActionIndex': 1");

@@ -416,9 +416,15 @@ fn shift_import_questions(wf: &mut Workflow) {
                 if k != "ActionIndex" {
                     continue;
                 }
+                // An index past the end (stale data copied from another shortcut) stays
+                // past the end by as much.
                 if let Value::Int(i) = x {
-                    if let Some(n) = usize::try_from(i.get()).ok().and_then(|i| new_index.get(i)) {
-                        *x = Value::Int(Integer::new(*n as i128));
+                    if let Ok(i) = usize::try_from(i.get()) {
+                        let n = new_index
+                            .get(i)
+                            .copied()
+                            .unwrap_or(j + (i - new_index.len().min(i)));
+                        *x = Value::Int(Integer::new(n as i128));
                     }
                 }
             }

@@ -78,9 +78,11 @@ fn canonical(wf: &Workflow) -> (P, Vec<P>) {
         for q in qs {
             if let Some(d) = q.as_dictionary_mut() {
                 if let Some(i) = d.get("ActionIndex").and_then(P::as_unsigned_integer) {
-                    if let Some(n) = usize::try_from(i).ok().and_then(|i| index.get(i)) {
-                        d.insert("ActionIndex".into(), P::Integer((*n).into()));
-                    }
+                    let n = usize::try_from(i)
+                        .ok()
+                        .and_then(|i| index.get(i).copied())
+                        .unwrap_or(k + (i - (index.len() as u64).min(i)));
+                    d.insert("ActionIndex".into(), P::Integer(n.into()));
                 }
             }
         }
