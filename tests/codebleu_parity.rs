@@ -9,7 +9,8 @@ use wfc::eval::codebleu::{corpus_scores, pair_stats, StripComments, Weights};
 
 const EXACT: f64 = 1e-9;
 
-/// Per-pair and corpus data-flow range of the reference over `PYTHONHASHSEED` 0..15, made by
+/// Per-pair and corpus data-flow range of the reference over the `PYTHONHASHSEED` values listed in
+/// the file, made by
 /// `scripts/codebleu-spread.py` (its data flow depends on the hash seed).
 fn spread() -> Value {
     serde_json::from_str(include_str!("data/codebleu_dataflow_spread.json")).unwrap()

@@ -117,19 +117,22 @@ pub(crate) fn eval_cmd(cmd: EvalCmd) -> Result<i32> {
             } else {
                 StripComments::None
             });
-            let input = match (&pairs, &gold, &pred) {
+            let (input, bad) = match (&pairs, &gold, &pred) {
                 (Some(p), None, None) => read_pairs(p)?,
-                (None, Some(g), Some(p)) => gold_pred_pairs(g, p)?,
+                (None, Some(g), Some(p)) => (gold_pred_pairs(g, p)?, 0),
                 _ => bail!("give PAIRS.jsonl, or --gold FILE --pred FILE"),
             };
-            codebleu_cmd(
+            let code = codebleu_cmd(
                 &input,
                 weights,
                 strip,
                 wl || per_sample_mean,
                 per_pair,
                 format,
-            )
+            )?;
+            // A skipped line makes the exit code say so.
+            let bad = bad + SKIPPED.load(std::sync::atomic::Ordering::Relaxed);
+            Ok(if bad > 0 { 1 } else { code })
         }
         EvalCmd::Score {
             pred,
@@ -172,48 +175,60 @@ pub(crate) fn eval_cmd(cmd: EvalCmd) -> Result<i32> {
     }
 }
 
-fn read_jsonl(path: &Path) -> Result<Vec<serde_json::Value>> {
+/// (label, reference, prediction).
+type Triple = (String, String, String);
+
+/// (label, reference, prediction) triples from a pairs file; a line that is not JSON or lacks
+/// a field is reported and skipped, and counted in the second value.
+fn read_pairs(path: &Path) -> Result<(Vec<Triple>, usize)> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l)
-                .with_context(|| format!("{}:{}: not JSON", path.display(), i + 1))
-        })
-        .collect()
+    let mut out = Vec::new();
+    let mut bad = 0;
+    for (i, l) in text.lines().enumerate() {
+        if l.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = match serde_json::from_str(l) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("{}:{}: skipped, not JSON: {e}", path.display(), i + 1);
+                bad += 1;
+                continue;
+            }
+        };
+        let get = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        match (get("reference"), get("prediction")) {
+            (Some(r), Some(p)) => {
+                out.push((get("id").unwrap_or_else(|| (i + 1).to_string()), r, p))
+            }
+            _ => {
+                eprintln!(
+                    "{}:{}: skipped, needs string `reference` and `prediction`",
+                    path.display(),
+                    i + 1
+                );
+                bad += 1;
+            }
+        }
+    }
+    Ok((out, bad))
 }
 
-/// (label, reference, prediction) triples from a pairs file.
-fn read_pairs(path: &Path) -> Result<Vec<(String, String, String)>> {
-    read_jsonl(path)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let get = |k: &str| {
-                v.get(k)
-                    .and_then(|x| x.as_str())
-                    .map(str::to_string)
-                    .with_context(|| {
-                        format!("{}: pair {} has no string `{k}`", path.display(), i + 1)
-                    })
-            };
-            let id = v
-                .get("id")
-                .and_then(|x| x.as_str())
-                .map(str::to_string)
-                .unwrap_or_else(|| (i + 1).to_string());
-            Ok((id, get("reference")?, get("prediction")?))
-        })
-        .collect()
-}
-
+/// Records of a JSONL file; lines that are not JSON are reported on stderr and skipped.
 fn read_records(path: &Path) -> Result<Vec<Record>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    score::read_records(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    let (records, errors) = score::read_records(&text);
+    for e in &errors {
+        eprintln!("{}: skipped {e}", path.display());
+    }
+    SKIPPED.fetch_add(errors.len(), std::sync::atomic::Ordering::Relaxed);
+    Ok(records)
 }
+
+/// Lines skipped while reading, so the exit code can say something failed.
+static SKIPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Gold and prediction records paired by id; a gold record without prediction scores against
 /// an empty one.
@@ -382,6 +397,9 @@ fn score_cmd(
     }
     print!("{md}");
     let missing: usize = reports.iter().map(|r| r.missing).sum();
+    if SKIPPED.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+        return Ok(1);
+    }
     if missing > 0 {
         eprintln!(
             "warning: {missing} gold records had no prediction (scored as empty, not passing)"

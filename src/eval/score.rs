@@ -69,17 +69,21 @@ impl Record {
     }
 }
 
-/// Reads a JSONL file of records; a line that is not JSON is an error with its number.
-pub fn read_records(text: &str) -> Result<Vec<Record>, String> {
+/// Reads a JSONL file of records; a line that is not JSON is skipped and reported (with its
+/// number) in the second value, and the rest are read.
+pub fn read_records(text: &str) -> (Vec<Record>, Vec<String>) {
     let mut out = Vec::new();
+    let mut errors = Vec::new();
     for (i, l) in text.lines().enumerate() {
         if l.trim().is_empty() {
             continue;
         }
-        let v: Value = serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1))?;
-        out.push(Record::from_json(&v, i + 1));
+        match serde_json::from_str::<Value>(l) {
+            Ok(v) => out.push(Record::from_json(&v, i + 1)),
+            Err(e) => errors.push(format!("line {}: {e}", i + 1)),
+        }
     }
-    Ok(out)
+    (out, errors)
 }
 
 /// Structure of a gold program, for the breakdown.

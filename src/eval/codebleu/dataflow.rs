@@ -98,7 +98,8 @@ fn code_token(lines: &[&str], s: Point, e: Point) -> Result<String, Fail> {
     Ok(out)
 }
 
-fn max_depth(tree: &Tree) -> usize {
+/// Depth of the deepest node (root = 1), walked without recursion.
+pub fn max_depth(tree: &Tree) -> usize {
     let mut c = tree.walk();
     let mut depth = 1;
     let mut best = 1;

@@ -30,15 +30,23 @@ pub struct Subtrees {
     pub total: u64,
 }
 
+/// Deepest tree whose S-expressions are written: tree-sitter writes them recursively in C, so a
+/// pathologically deep tree (thousands of nested brackets) would exhaust the stack. Deeper
+/// trees count their subtrees but match none.
+pub const MAX_SEXP_DEPTH: usize = 4000;
+
 /// Collects the root and every node with children.
 pub fn subtrees(tree: &Tree) -> Subtrees {
     let mut counts: FxHashMap<Box<str>, u32> = FxHashMap::default();
     let mut total = 0u64;
+    let deep = super::dataflow::max_depth(tree) > MAX_SEXP_DEPTH;
     let mut stack: Vec<Node> = vec![tree.root_node()];
     let mut cursor = tree.walk();
     while let Some(n) = stack.pop() {
         total += 1;
-        *counts.entry(n.to_sexp().into_boxed_str()).or_insert(0) += 1;
+        if !deep {
+            *counts.entry(n.to_sexp().into_boxed_str()).or_insert(0) += 1;
+        }
         for c in n.children(&mut cursor) {
             if c.child_count() != 0 {
                 stack.push(c);
