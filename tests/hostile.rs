@@ -836,13 +836,6 @@ fn cases() -> Vec<Case> {
     push!(
         v,
         false,
-        "DSL: range(-5)",
-        b"for i in range(-5):\n    pass\n".to_vec(),
-        Dsl("a negative repeat count"),
-    );
-    push!(
-        v,
-        false,
         "DSL: range(10**23) written out",
         b"for i in range(100000000000000000000000):\n    pass\n".to_vec(),
         Dsl("invalid number"),
