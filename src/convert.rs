@@ -104,6 +104,10 @@ pub fn collect_inputs(args: &[String]) -> (Vec<Input>, Vec<(String, String)>, us
             continue;
         }
         let p = Path::new(a);
+        if icloud::looks_like_link(a) && !p.exists() {
+            errors.push((a.clone(), icloud::bad_link_message()));
+            continue;
+        }
         if p.is_dir() {
             let mut found: Vec<(PathBuf, PathBuf)> = Vec::new();
             for entry in walkdir::WalkDir::new(p)

@@ -348,3 +348,93 @@ fn cli_build_and_stats() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["provenance"]["description"], "wfc-default");
 }
+
+/// Python's own parser reads the exported stubs, including the actions whose identifiers
+/// hold a `-` (spelled as the DSL calls them, `action('id', ...)`).
+#[test]
+fn python_export_is_valid_python() {
+    let Some((cat, _)) = open_built() else { return };
+    let actions = cat.actions(false).unwrap();
+    let py = wfc::catalog::export::python(&actions);
+    let odd = actions
+        .iter()
+        .filter(|a| a.python_name.contains('-'))
+        .count();
+    assert!(odd > 0, "the full catalog has identifiers with `-`");
+    assert!(py.contains("@overload\ndef action(identifier: Literal['"));
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("stubs.py");
+    std::fs::write(&f, &py).unwrap();
+    let out = match Command::new("python3")
+        .args(["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())"])
+        .arg(&f)
+        .output()
+    {
+        Ok(o) => o,
+        Err(_) => {
+            eprintln!("skipping the ast.parse check: no python3");
+            return;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A catalog enriched by `catalog learn` is not silently rebuilt over.
+#[test]
+fn rebuild_over_learned_facts_needs_force() {
+    let Some(src) = shared_catalogs() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let wfc = env!("CARGO_BIN_EXE_wfc");
+    let run = |args: &[&str]| Command::new(wfc).args(args).output().unwrap();
+    let (src, db_s) = (src.to_str().unwrap(), db.to_str().unwrap());
+    assert!(run(&["catalog", "build", "--from", src, "-o", db_s])
+        .status
+        .success());
+    // A shortcut calling an action no source knows gives learned facts.
+    let shortcuts = dir.path().join("shortcuts");
+    std::fs::create_dir(&shortcuts).unwrap();
+    std::fs::write(
+        shortcuts.join("s.plist"),
+        "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>WFWorkflowActions</key><array>\
+         <dict><key>WFWorkflowActionIdentifier</key><string>com.example.unknown.DoIt</string>\
+         <key>WFWorkflowActionParameters</key><dict><key>Level</key><integer>3</integer></dict></dict>\
+         </array></dict></plist>",
+    )
+    .unwrap();
+    let learn = run(&[
+        "catalog",
+        "learn",
+        shortcuts.to_str().unwrap(),
+        "--catalog",
+        db_s,
+    ]);
+    assert!(
+        learn.status.success(),
+        "{}",
+        String::from_utf8_lossy(&learn.stderr)
+    );
+    let again = run(&["catalog", "build", "--from", src, "-o", db_s]);
+    assert_eq!(again.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("recorded by `wfc catalog learn`") && err.contains("--force"),
+        "{err}"
+    );
+    let cat = Catalog::open(&db).unwrap();
+    assert!(
+        cat.lookup_action("com.example.unknown.DoIt").is_some(),
+        "learned facts kept"
+    );
+    drop(cat);
+    let forced = run(&["catalog", "build", "--from", src, "-o", db_s, "--force"]);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+}

@@ -64,8 +64,9 @@ fn docstring_text(s: &str) -> String {
 
 /// One action as a Python function stub with a docstring. Parameters are keyword-only;
 /// keys that are not Python identifiers are documented and taken through `**kwargs`.
-/// The function name is the Python name verbatim (identifiers with `-` give names that
-/// Python itself would reject, as in WorkflowLLM's own listing).
+/// The function name is the Python name. An identifier whose Python name Python would
+/// reject (a `-` in it, say) is spelled as the DSL spells its calls,
+/// `action('com.example.do-it', Key=...)`: an `@overload` of `action` for that identifier.
 pub fn python_stub(a: &ActionInfo) -> String {
     let mut args = Vec::new();
     let mut odd = false;
@@ -93,7 +94,17 @@ pub fn python_stub(a: &ActionInfo) -> String {
     } else {
         format!("*, {}", args.join(", "))
     };
-    let mut s = format!("def {}({}) -> {}:\n", a.python_name, sig, ret);
+    let mut s = if is_python_identifier(&a.python_name) {
+        format!("def {}({}) -> {}:\n", a.python_name, sig, ret)
+    } else {
+        let id = a.identifier.replace('\\', "\\\\").replace('\'', "\\'");
+        let rest = if sig.is_empty() {
+            String::new()
+        } else {
+            format!(", {sig}")
+        };
+        format!("@overload\ndef action(identifier: Literal['{id}'], /{rest}) -> {ret}:\n")
+    };
     let mut doc = String::new();
     let title = a.name.as_deref().unwrap_or(&a.identifier);
     match &a.description {
@@ -149,11 +160,19 @@ pub fn python_stub(a: &ActionInfo) -> String {
 
 /// All actions as Python stubs.
 pub fn python(actions: &[ActionInfo]) -> String {
-    let mut out = String::from("from typing import Any, Literal\n\n");
+    let mut out = String::from("from typing import Any, Literal, overload\n\n");
+    let mut overloads = false;
     for a in actions {
         out.push('\n');
         out.push_str(&python_stub(a));
         out.push('\n');
+        overloads |= !is_python_identifier(&a.python_name);
+    }
+    if overloads {
+        out.push_str(
+            "\ndef action(identifier: str, /, **kwargs: Any) -> Any:\n    \
+             \"\"\"Any action by its identifier: how the DSL calls actions without a function name.\"\"\"\n",
+        );
     }
     out
 }

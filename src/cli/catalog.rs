@@ -11,44 +11,63 @@ use wfc::catalog::{export, Catalog};
 pub enum CatalogCmd {
     /// Build a catalog database from the source files found under DIR (recursively).
     Build {
-        #[arg(long)]
+        /// Directory searched (recursively) for the known source files: WFActions.plist,
+        /// Shortcuts-2.2.json, App-Identifiers.json, extract.actionsdata and WorkflowLLM's
+        /// API lists.
+        #[arg(long, value_name = "DIR")]
         from: PathBuf,
+        /// The database to write (replaced if it exists).
         #[arg(short, long, default_value = "catalog.sqlite")]
         output: PathBuf,
+        /// Replace OUTPUT even when `catalog learn` has recorded facts in it (they are lost:
+        /// run `catalog learn` again afterwards).
+        #[arg(long)]
+        force: bool,
     },
     /// Record parameter keys and value kinds seen in the shortcuts under DIR, for actions
     /// and parameters no source documents (source `inferred`).
     Learn {
+        /// Directory of shortcuts (any container), walked recursively.
         dir: PathBuf,
+        /// The catalog database to enrich (default: catalog.sqlite).
+        /// Catalog database (default: catalog.sqlite if present, else the embedded one).
         #[arg(long)]
         catalog: Option<PathBuf>,
     },
     /// Counts per table and per source.
     Stats {
+        /// Catalog database (default: catalog.sqlite if present, else the embedded one).
         #[arg(long)]
         catalog: Option<PathBuf>,
     },
     /// Everything known about one action (identifier or Python name), as JSON.
     Show {
+        /// An action identifier (`is.workflow.actions.gettext`) or its Python name.
         id: String,
+        /// Catalog database (default: catalog.sqlite if present, else the embedded one).
         #[arg(long)]
         catalog: Option<PathBuf>,
     },
     /// Full-text search over names and descriptions.
     Search {
+        /// Words to look for (SQLite FTS5 syntax).
         query: String,
+        /// Most results printed.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Catalog database (default: catalog.sqlite if present, else the embedded one).
         #[arg(long)]
         catalog: Option<PathBuf>,
     },
     /// Every API as Python stubs or as a JSON function-calling tool list.
     Export {
+        /// `python`: function stubs with docstrings; `json`: a function-calling tool list.
         #[arg(long, value_enum, default_value_t = ExportFormat::Python)]
         format: ExportFormat,
         /// Only the APIs WorkflowBench lists.
         #[arg(long)]
         workflowbench: bool,
+        /// Catalog database (default: catalog.sqlite if present, else the embedded one).
         #[arg(long)]
         catalog: Option<PathBuf>,
     },
@@ -63,7 +82,20 @@ pub enum ExportFormat {
 pub(crate) fn catalog_cmd(cmd: CatalogCmd) -> Result<i32> {
     let mut out = std::io::stdout().lock();
     match cmd {
-        CatalogCmd::Build { from, output } => {
+        CatalogCmd::Build {
+            from,
+            output,
+            force,
+        } => {
+            let learned = learned_facts(&output);
+            if learned > 0 && !force {
+                bail!(
+                    "{} holds {learned} facts recorded by `wfc catalog learn`, which a rebuild \
+                     would drop; pass --force to rebuild anyway (then run `catalog learn` \
+                     again), or write elsewhere with -o",
+                    output.display()
+                );
+            }
             let (cat, report) = Catalog::build(&from, Some(&output))?;
             for (source, rows, _) in &report.sources {
                 writeln!(out, "{source:>16}: {rows} rows")?;
@@ -184,4 +216,20 @@ pub(crate) fn catalog_cmd(cmd: CatalogCmd) -> Result<i32> {
     }
     out.flush()?;
     Ok(0)
+}
+
+/// Rows `catalog learn` wrote into an existing database (0 if none, or no database).
+fn learned_facts(db: &std::path::Path) -> u64 {
+    if !db.is_file() {
+        return 0;
+    }
+    let Ok(cat) = Catalog::open(db) else {
+        return 0;
+    };
+    let count = |sql: &str| -> u64 {
+        cat.connection()
+            .query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map_or(0, |n| n.max(0) as u64)
+    };
+    count("SELECT COUNT(*) FROM observed") + count("SELECT COUNT(*) FROM observed_actions")
 }

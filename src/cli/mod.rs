@@ -35,6 +35,7 @@ pub enum Command {
         /// for jsonl.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// `py`: the program; `json`: the IR; `jsonl`: one record per shortcut.
         #[arg(long, value_enum, default_value_t = convert::Format::Py)]
         format: convert::Format,
         /// Worker threads (default: all cores).
@@ -62,21 +63,27 @@ pub enum Command {
         #[arg(long)]
         deterministic_uuids: bool,
     },
-    /// Re-print DSL files canonically.
+    /// Re-print DSL files canonically, in place (each rewritten file is named on stderr).
     Fmt {
+        /// `.py` files, directories (walked for `.py` files), or `-` (stdin to stdout).
         #[arg(required = true)]
         files: Vec<String>,
         /// Only check: exit 1 if a file is not canonical.
         #[arg(long)]
         check: bool,
+        /// Print what would change as a diff, without writing; exit 1 if anything would.
+        #[arg(long, conflicts_with = "check")]
+        diff: bool,
     },
     /// Check programs against the API catalog (exit 0 clean, 1 findings, 2 could not run).
     Check {
         /// A `.py` program; a `.jsonl` file or a `.json` array of records holding programs
         /// (`annotated_code`, `code` or `workflow_code`); or a directory walked for all three.
         path: PathBuf,
+        /// Catalog database (default: catalog.sqlite if present, else the embedded one).
         #[arg(long)]
         catalog: Option<PathBuf>,
+        /// `text`: findings as diagnostics and a summary; `json`: one report per program.
         #[arg(long, value_enum, default_value_t = check::CheckFormat::Text)]
         format: check::CheckFormat,
         /// The record field holding the program (default: the first of `annotated_code`,
@@ -125,7 +132,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             xml,
             deterministic_uuids,
         } => program::compile_cmd(&file, output.as_deref(), xml, deterministic_uuids),
-        Command::Fmt { files, check } => program::fmt_cmd(&files, check),
+        Command::Fmt { files, check, diff } => program::fmt_cmd(&files, check, diff),
         Command::Check {
             path,
             catalog,
@@ -186,4 +193,28 @@ pub(crate) fn progress_bar(n: usize) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every argument of every command says what it is for in `--help`.
+    #[test]
+    fn every_flag_has_help_text() {
+        let mut missing = Vec::new();
+        let mut stack = vec![(String::from("wfc"), super::Cli::command())];
+        while let Some((path, cmd)) = stack.pop() {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if id != "help" && id != "version" && a.get_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                stack.push((format!("{path} {}", sub.get_name()), sub.clone()));
+            }
+        }
+        assert!(missing.is_empty(), "arguments without help: {missing:?}");
+    }
 }

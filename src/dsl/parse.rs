@@ -1299,17 +1299,6 @@ impl Builder {
                         (false, Some(("int", [Arg::Pos(inner)]))) => self.value(inner),
                         _ => self.value(e),
                     };
-                    // Python runs `range(-5)` zero times; a repeat cannot say that.
-                    if !each && matches!(&v, Value::Int(i) if i.get() < 0) {
-                        self.err(
-                            Diagnostic::new(
-                                "a negative repeat count",
-                                e.span(),
-                                "Python would run this loop zero times; Shortcuts cannot",
-                            )
-                            .help("remove the loop, or guard it with an `if`"),
-                        );
-                    }
                     value = Some(v)
                 }
                 Arg::Kw(k, Expr::Num(n, _), _) if each && k == "start" && n == "1" => {}

@@ -123,6 +123,23 @@ pub fn parse_link(s: &str) -> Option<String> {
     parse_id(id)
 }
 
+/// Whether `s` is meant as a web link (a scheme, or an iCloud host) rather than a path:
+/// such an argument that [`parse_link`] refuses is a malformed link, not a missing file.
+pub fn looks_like_link(s: &str) -> bool {
+    let lower = s.trim().to_ascii_lowercase();
+    lower.starts_with("http://")
+        || lower.starts_with("https://")
+        || lower.starts_with("icloud.com/")
+        || lower.starts_with("www.icloud.com/")
+}
+
+/// Why a link-looking argument is not a shortcut link.
+pub fn bad_link_message() -> String {
+    "not a valid iCloud shortcut link: expected https://www.icloud.com/shortcuts/ followed \
+     by a 32-digit hexadecimal id"
+        .to_string()
+}
+
 /// Fetches shared shortcuts from iCloud (or from a server that answers like it).
 #[derive(Debug, Clone)]
 pub struct Client {

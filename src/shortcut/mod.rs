@@ -267,7 +267,7 @@ pub fn parse_plist(bytes: &[u8], limits: &Limits) -> Result<plist::Value, ReadEr
     }
     let value = plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| {
         if binary {
-            ReadError::Binary(e.to_string())
+            ReadError::Binary(plist_error_text(&e))
         } else {
             ReadError::Xml(xml_error_position(bytes, &e))
         }
@@ -330,9 +330,60 @@ fn check_entity(bytes: &[u8], i: usize) -> Result<(), ReadError> {
     )))
 }
 
+/// The plist crate's error as a sentence. Its `Display` is the `Debug` of an error kind
+/// (`InvalidXmlUtf8 (offset 193)`, `Io(Error { kind: InvalidInput, .. })`): the kind's
+/// name becomes words and the offset stays.
+pub fn plist_error_text(e: &plist::Error) -> String {
+    if let Some(io) = e.as_io() {
+        return format!("cannot read the plist: {io}");
+    }
+    humanize_kind(&e.to_string())
+}
+
+/// `SomeKindName (offset 12)` → `some kind name at offset 12`; other text unchanged.
+fn humanize_kind(msg: &str) -> String {
+    let (head, tail) = match msg.find(" (") {
+        Some(p) => (&msg[..p], msg[p + 2..].trim_end_matches(')')),
+        None => (msg, ""),
+    };
+    let ident = !head.is_empty() && head.chars().all(|c| c.is_ascii_alphanumeric());
+    if !ident {
+        return msg.to_string();
+    }
+    let mut words: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in head.chars() {
+        if c.is_ascii_uppercase() && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        cur.push(c);
+    }
+    words.push(cur);
+    let words: Vec<String> = words
+        .into_iter()
+        .map(|w| match w.as_str() {
+            "Xml" => "XML".into(),
+            "Utf8" => "UTF-8".into(),
+            "Utf16" => "UTF-16".into(),
+            "Eof" => "end of file".into(),
+            "Uid" => "UID".into(),
+            other => other.to_ascii_lowercase(),
+        })
+        .collect();
+    let mut s = words.join(" ");
+    if let Some(first) = s.get(..1) {
+        s = first.to_ascii_uppercase() + &s[1..];
+    }
+    if !tail.is_empty() {
+        s.push_str(" at ");
+        s.push_str(tail);
+    }
+    s
+}
+
 /// The plist crate reports XML errors with a byte offset; users want a line and column.
 fn xml_error_position(bytes: &[u8], e: &plist::Error) -> String {
-    let msg = e.to_string();
+    let msg = plist_error_text(e);
     // Messages look like "... (line 12, column 4)" or carry "offset N"; translate offsets.
     if let Some(pos) = msg.rfind("offset ") {
         let digits: String = msg[pos + 7..]
