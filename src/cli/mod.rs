@@ -9,6 +9,7 @@ use wfc::catalog::Catalog;
 pub mod catalog;
 pub mod check;
 pub mod convert;
+pub mod dataset;
 pub mod program;
 
 #[derive(Parser)]
@@ -76,6 +77,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: catalog::CatalogCmd,
     },
+    /// Build WorkflowBench-format datasets: filter, deduplicate, split, statistics, export.
+    Dataset {
+        #[command(subcommand)]
+        cmd: dataset::DatasetCmd,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
@@ -99,6 +105,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             format,
         } => check::check_cmd(&path, catalog.as_deref(), format),
         Command::Catalog { cmd } => catalog::catalog_cmd(cmd),
+        Command::Dataset { cmd } => dataset::dataset_cmd(cmd),
     }
 }
 
