@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod check;
 pub mod compile;
 pub mod convert;
+pub mod dataset;
 pub mod dsl;
 pub mod eval;
 pub mod expand;

@@ -11,6 +11,7 @@ pub mod check;
 pub mod convert;
 pub mod eval;
 pub mod expand;
+pub mod dataset;
 pub mod program;
 
 #[derive(Parser)]
@@ -107,6 +108,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: Box<expand::ExpandCmd>,
     },
+    /// Build WorkflowBench-format datasets: filter, deduplicate, split, statistics, export.
+    Dataset {
+        #[command(subcommand)]
+        cmd: dataset::DatasetCmd,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
@@ -142,6 +148,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Catalog { cmd } => catalog::catalog_cmd(cmd),
         Command::Eval { cmd } => eval::eval_cmd(cmd),
         Command::Expand { cmd } => expand::expand_cmd(*cmd),
+        Command::Dataset { cmd } => dataset::dataset_cmd(cmd),
     }
 }
 
