@@ -8,6 +8,7 @@ pub mod check;
 pub mod compile;
 pub mod convert;
 pub mod dsl;
+pub mod eval;
 pub mod fuzz_targets;
 pub mod ir;
 pub mod lift;

@@ -9,6 +9,7 @@ use wfc::catalog::Catalog;
 pub mod catalog;
 pub mod check;
 pub mod convert;
+pub mod eval;
 pub mod program;
 
 #[derive(Parser)]
@@ -76,6 +77,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: catalog::CatalogCmd,
     },
+    /// Evaluate predictions against references (T-Eval's PLAN F1, ...).
+    Eval {
+        #[command(subcommand)]
+        cmd: eval::EvalCmd,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
@@ -99,6 +105,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             format,
         } => check::check_cmd(&path, catalog.as_deref(), format),
         Command::Catalog { cmd } => catalog::catalog_cmd(cmd),
+        Command::Eval { cmd } => eval::eval_cmd(cmd),
     }
 }
 

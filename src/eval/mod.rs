@@ -1,0 +1,3 @@
+//! Evaluation of plans and programs against references.
+
+pub mod plan;
