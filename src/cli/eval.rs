@@ -13,6 +13,9 @@ use wfc::eval::score::{self, Metric, Record, Settings};
 
 #[derive(Subcommand)]
 pub enum EvalCmd {
+    /// T-Eval's PLAN F1 (precision, recall, F1, parse rate) of plan predictions, or of
+    /// predicted workflows against gold workflows (`--workflows PRED --gold GOLD`).
+    Plan(super::eval_plan::PlanArgs),
     /// CodeBLEU as the `codebleu` package (0.7.0) computes it for Python.
     Codebleu {
         /// JSONL with `reference` and `prediction` per line (omit with --gold/--pred).
@@ -95,6 +98,7 @@ pub enum PassSeverity {
 
 pub(crate) fn eval_cmd(cmd: EvalCmd) -> Result<i32> {
     match cmd {
+        EvalCmd::Plan(a) => super::eval_plan::plan_cmd(a),
         EvalCmd::Codebleu {
             pairs,
             gold,

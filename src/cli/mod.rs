@@ -9,9 +9,10 @@ use wfc::catalog::Catalog;
 pub mod catalog;
 pub mod check;
 pub mod convert;
-pub mod eval;
-pub mod expand;
 pub mod dataset;
+pub mod eval;
+pub mod eval_plan;
+pub mod expand;
 pub mod program;
 
 #[derive(Parser)]
@@ -97,7 +98,7 @@ pub enum Command {
         #[command(subcommand)]
         cmd: catalog::CatalogCmd,
     },
-    /// Evaluate programs: CodeBLEU, pass verdicts, scoring reports.
+    /// Evaluate programs and plans: CodeBLEU, pass verdicts, scoring reports, T-Eval PLAN F1.
     Eval {
         #[command(subcommand)]
         cmd: eval::EvalCmd,

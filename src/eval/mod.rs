@@ -3,4 +3,5 @@
 
 pub mod codebleu;
 pub mod pass;
+pub mod plan;
 pub mod score;
