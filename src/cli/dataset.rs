@@ -34,10 +34,13 @@ pub enum DatasetCmd {
         /// `data_samples.json` or released files, split key files.
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
+        /// API catalog (default: catalog.sqlite here, else the embedded one).
         #[arg(long)]
         catalog: Option<PathBuf>,
+        /// Output directory (split files, rejected.jsonl, stats, plots, report.html).
         #[arg(short, long)]
         output: PathBuf,
+        /// Seed of the ID and OOD splits.
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Undo known defects of the given source's programs.
@@ -49,10 +52,13 @@ pub enum DatasetCmd {
         /// Checker findings that reject a record.
         #[arg(long, value_enum, default_value_t = CheckLevel::Error)]
         check_level: CheckLevel,
+        /// Fewest actions a kept program may have.
         #[arg(long, default_value_t = 1)]
         min_actions: u32,
+        /// Most actions a kept program may have.
         #[arg(long, default_value_t = 1000)]
         max_actions: u32,
+        /// Most characters a kept program may have.
         #[arg(long, default_value_t = 100_000)]
         max_chars: usize,
         /// Share of each category's (non-OOD) records in test_id.
@@ -67,11 +73,15 @@ pub enum DatasetCmd {
     },
     /// Print Table 1 statistics of a dataset directory or any record file.
     Stats {
+        /// A dataset directory or a record file.
         path: PathBuf,
+        /// API catalog (default: catalog.sqlite here, else the embedded one).
         #[arg(long)]
         catalog: Option<PathBuf>,
+        /// Undo known defects of the given source's programs first.
         #[arg(long, value_enum)]
         repair: Option<RepairKind>,
+        /// Markdown table or JSON.
         #[arg(long, value_enum, default_value_t = StatsFormat::Markdown)]
         format: StatsFormat,
     },
@@ -79,12 +89,16 @@ pub enum DatasetCmd {
     Export {
         /// A dataset directory (its `--split` file is read) or a JSONL record file.
         path: PathBuf,
+        /// Layout of the training records.
         #[arg(long, value_enum, default_value_t = ExportFormat::Chat)]
         format: ExportFormat,
+        /// Which split file of a dataset directory to export (train, test_id, test_ood).
         #[arg(long, default_value = "train")]
         split: String,
+        /// Output JSONL file.
         #[arg(short, long)]
         output: PathBuf,
+        /// API catalog (default: catalog.sqlite here, else the embedded one).
         #[arg(long)]
         catalog: Option<PathBuf>,
         /// Drop (and count) records whose prompt + answer exceed N tokens.

@@ -32,6 +32,7 @@ pub enum EvalCmd {
         /// `workflowllm`: weights 0.1,0.1,0.4,0.4, per-sample mean, WorkflowLLM's comment cut.
         #[arg(long, value_enum)]
         preset: Option<Preset>,
+        /// Comment removal before scoring (default none; the preset's with --preset).
         #[arg(long, value_enum)]
         strip_comments: Option<StripComments>,
         /// Average per-pair scores instead of one corpus-level score.
@@ -40,6 +41,7 @@ pub enum EvalCmd {
         /// One JSON line per pair (the package's five fields) before the total.
         #[arg(long)]
         per_pair: bool,
+        /// Output: one JSON object, JSON lines, or a table.
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
     },
@@ -68,11 +70,13 @@ pub enum EvalCmd {
         /// `check-clean` fails on findings at this severity or worse.
         #[arg(long, value_enum, default_value_t = PassSeverity::Error)]
         severity: PassSeverity,
+        /// API catalog (default: catalog.sqlite here, else the embedded one).
         #[arg(long)]
         catalog: Option<PathBuf>,
         /// Bootstrap resamples for the 95% intervals.
         #[arg(long, default_value_t = 1000)]
         bootstrap: usize,
+        /// Seed of the bootstrap resampling.
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },

@@ -31,6 +31,7 @@ pub struct PlanArgs {
     /// Also write each sample's scores.
     #[arg(long)]
     per_sample: bool,
+    /// Output: one JSON object, JSON lines, or a table.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Score the gold plans as predictions (a sanity check of the metric itself).

@@ -22,12 +22,16 @@ pub struct LlmArgs {
     /// $OPENAI_API_KEY and never written anywhere.
     #[arg(long)]
     base_url: Option<String>,
+    /// Model name sent to the server.
     #[arg(long, default_value = "default")]
     model: String,
+    /// Sampling temperature (server default when omitted).
     #[arg(long)]
     temperature: Option<f64>,
+    /// Nucleus sampling share (server default when omitted).
     #[arg(long)]
     top_p: Option<f64>,
+    /// Most tokens per answer.
     #[arg(long)]
     max_tokens: Option<u32>,
     /// Sampling seed sent to the server; also seeds `queries`' API sampling.
@@ -39,6 +43,7 @@ pub struct LlmArgs {
     /// Requests (and records) in flight.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Retries of one request after 429, 5xx, timeouts or dropped connections.
     #[arg(long, default_value_t = 6)]
     max_retries: u32,
     /// How to ask for JSON: a JSON schema, plain JSON mode, or nothing (parse the text).
@@ -47,6 +52,7 @@ pub struct LlmArgs {
     /// The response cache (SQLite).
     #[arg(long, default_value = ".wfc-cache/llm.sqlite")]
     cache: PathBuf,
+    /// Neither read nor write the response cache.
     #[arg(long)]
     no_cache: bool,
     /// Write requests that are not cached to this OpenAI Batch API file instead of calling.
@@ -86,7 +92,9 @@ pub enum ExpandCmd {
     /// Rename variables, comment every statement, and write plan, query and category for
     /// real shortcuts (`wfc convert --format jsonl` records); verified through the compiler.
     Annotate {
+        /// Input JSONL records.
         input: PathBuf,
+        /// Output JSONL, appended record by record (a rerun resumes it).
         #[arg(short, long)]
         output: PathBuf,
         #[command(flatten)]
@@ -100,6 +108,7 @@ pub enum ExpandCmd {
         /// How many queries to make (near-duplicates are then dropped).
         #[arg(short)]
         n: u64,
+        /// Output JSONL, appended record by record (a rerun resumes it).
         #[arg(short, long)]
         output: PathBuf,
         /// Most third-party apps per query.
@@ -122,7 +131,9 @@ pub enum ExpandCmd {
     },
     /// Plan and code for each query, checked and repaired.
     Generate {
+        /// Input JSONL records.
         input: PathBuf,
+        /// Output JSONL, appended record by record (a rerun resumes it).
         #[arg(short, long)]
         output: PathBuf,
         /// A second pass that polishes plan and code (kept when it checks no worse).
