@@ -366,6 +366,13 @@ pub fn plan_inputs(args: &[String]) -> Vec<Planned> {
             continue;
         }
         let p = Path::new(a);
+        if icloud::looks_like_link(a) && !p.exists() {
+            out.push(Planned::WalkError {
+                path: a.clone(),
+                error: icloud::bad_link_message(),
+            });
+            continue;
+        }
         if !p.is_dir() {
             let rel = PathBuf::from(p.file_name().unwrap_or(p.as_os_str()));
             out.push(Planned::Input(Input::File {
