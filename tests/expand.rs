@@ -224,9 +224,20 @@ fn annotate_online_resumed_and_batched_give_the_same_records() {
 
     // Killed (SIGKILL) several times mid-run, then finished: the same records.
     let args = annotate_args(&url, "seeds.jsonl", "kill.jsonl", "c-kill.sqlite");
-    for k in 0..4 {
+    // Each run is killed as soon as it has appended a record of its own, so that the
+    // kills land mid-run however fast the build is.
+    let out_lines = || {
+        std::fs::read_to_string(d.join("kill.jsonl"))
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    };
+    for _ in 0..4 {
+        let before = out_lines();
         let mut child = wfc_cmd(d, &args).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(150 + 120 * k));
+        let start = std::time::Instant::now();
+        while out_lines() <= before && start.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_micros(200));
+        }
         child.kill().unwrap();
         child.wait().unwrap();
     }
