@@ -1201,7 +1201,8 @@ fn compile_xml_never_writes_what_an_xml_parser_rejects() {
 #[test]
 fn a_malformed_icloud_link_is_called_one() {
     let (code, err) = wfc_cmd(&["convert", "https://www.icloud.com/shortcuts/not-an-id"]);
-    assert_eq!(code, 1, "{err}");
+    // Like a missing file named on the command line: a usage error (README: exit 2).
+    assert_eq!(code, 2, "{err}");
     assert!(err.contains("not a valid iCloud shortcut link"), "{err}");
     assert!(!err.contains("No such file"), "{err}");
 }
