@@ -71,13 +71,13 @@ fn run_measured(args: &[&str]) -> (i32, u64) {
 
 #[test]
 fn peak_memory_does_not_grow_with_the_batch() {
-    // The baseline is two passes over the set, not one: a single pass of 400 files ends
+    // The baseline is four passes over the set, not one: a single pass of 400 files ends
     // before the allocator has reached its steady state (its peak is 25-30% lower than
     // any longer run's, which stays flat from 8 to 32 passes), so a 1-pass baseline
     // measures warm-up rather than growth with the batch.
     let files = source_files(400);
-    let one = batch(&files, 2);
-    let eight = batch(&files, 16);
+    let one = batch(&files, 4);
+    let eight = batch(&files, 32);
     for format in ["jsonl", "py"] {
         let measure = |dir: &Path| {
             let out = tempfile::tempdir().unwrap();
@@ -98,8 +98,8 @@ fn peak_memory_does_not_grow_with_the_batch() {
         let (a, b) = (measure(one.path()), measure(eight.path()));
         eprintln!(
             "{format}: {} files: peak {a} KiB; {} files: peak {b} KiB ({:.2}×)",
-            2 * files.len(),
-            16 * files.len(),
+            4 * files.len(),
+            32 * files.len(),
             b as f64 / a as f64
         );
         assert!(
