@@ -5,12 +5,13 @@
 //! plist, then 128-byte signature, 32-byte random key, 32-byte salt, 32-byte root-header
 //! MAC, the 48-byte root header, a 32-byte first-cluster MAC, and the clusters.
 //!
-//! Integrity is verified: every segment's SHA-256 checksum (checksum kind 2, the kind
-//! every signed shortcut uses) is compared with the decoded segment, so a damaged file is
-//! an error naming the segment, never a garbled program. Murmur checksums (kind 1) are
-//! not verified. The signature and the HMACs are not verified: wfc reads what a shortcut
-//! does, it does not vouch for who made it. Every size in the file is treated as a claim and checked against
-//! the bytes that remain and against [`Limits`] before it is used.
+//! Integrity is verified: every segment's checksum is compared with the decoded segment,
+//! SHA-256 for checksum kind 2 (the kind every signed shortcut uses) and 64-bit
+//! MurmurHash2 for kind 1 (see [`murmur64a`]), so a damaged file is an error naming the
+//! segment, never a garbled program. The signature and the HMACs (root header, cluster
+//! headers, segments) are not verified: wfc reads what a shortcut does, it does not vouch
+//! for who made it. Every size in the file is treated as a claim and checked against the
+//! bytes that remain and against [`Limits`] before it is used.
 
 use super::apple_archive;
 use crate::limits::Limits;
@@ -47,13 +48,15 @@ pub enum AeaError {
         offset: usize,
     },
     #[error(
-        "segment {segment} (cluster {cluster}, header at offset {offset}) fails its SHA-256 \
-         checksum: the file is damaged"
+        "segment {segment} (cluster {cluster}, header at offset {offset}) fails its {} \
+         checksum: the file is damaged", checksum_name(*.kind)
     )]
     ChecksumMismatch {
         segment: u64,
         cluster: u64,
         offset: usize,
+        /// The root header's checksum kind (1 murmur, 2 SHA-256).
+        kind: u8,
     },
     #[error("invalid segment at offset {offset}: {message}")]
     BadSegment { offset: usize, message: String },
@@ -63,6 +66,55 @@ pub enum AeaError {
     NoWorkflow,
     #[error("Apple Archive payload: {0}")]
     Archive(String),
+}
+
+fn checksum_name(kind: u8) -> &'static str {
+    if kind == 1 {
+        "MurmurHash64A"
+    } else {
+        "SHA-256"
+    }
+}
+
+/// Seed of the murmur checksum (kind 1), as libAppleArchive's `aeaChecksum` uses it.
+const MURMUR_SEED: u64 = 0xE223_6FDC_26A5_F6D2;
+
+/// MurmurHash64A (Austin Appleby's 64-bit MurmurHash2 for 64-bit platforms) of `data`:
+/// the checksum kind 1 of AEA segments, with [`MURMUR_SEED`], stored little-endian.
+/// Words are read little-endian, as on every platform that writes these files.
+pub fn murmur64a(data: &[u8], seed: u64) -> u64 {
+    const M: u64 = 0xc6a4_a793_5bd1_e995;
+    const R: u32 = 47;
+    let mut h = seed ^ (data.len() as u64).wrapping_mul(M);
+    let mut words = data.chunks_exact(8);
+    for w in &mut words {
+        let mut k = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        k = k.wrapping_mul(M);
+        k ^= k >> R;
+        k = k.wrapping_mul(M);
+        h ^= k;
+        h = h.wrapping_mul(M);
+    }
+    let tail = words.remainder();
+    if !tail.is_empty() {
+        // The last 1..7 bytes, as a little-endian word padded with zeros.
+        let mut last = [0u8; 8];
+        last[..tail.len()].copy_from_slice(tail);
+        h ^= u64::from_le_bytes(last);
+        h = h.wrapping_mul(M);
+    }
+    h ^= h >> R;
+    h = h.wrapping_mul(M);
+    h ^ (h >> R)
+}
+
+/// The checksum a segment header carries for `decoded` (empty for kind 0).
+pub fn segment_checksum(kind: u8, decoded: &[u8]) -> Vec<u8> {
+    match kind {
+        1 => murmur64a(decoded, MURMUR_SEED).to_le_bytes().to_vec(),
+        2 => sha2::Sha256::digest(decoded).to_vec(),
+        _ => Vec::new(),
+    }
 }
 
 fn describe_byte(b: u8) -> String {
@@ -358,11 +410,14 @@ fn decode_clusters(
                 decode_lzfse(data, seg_raw, data_offset, &mut out)?;
             }
             // The checksum is of the segment's decoded bytes.
-            if rh.checksum_kind == 2 && sha2::Sha256::digest(&out[seg_start..])[..] != *checksum {
+            if rh.checksum_kind != 0
+                && segment_checksum(rh.checksum_kind, &out[seg_start..]) != checksum
+            {
                 return Err(AeaError::ChecksumMismatch {
                     segment,
                     cluster,
                     offset: hdr_offset,
+                    kind: rh.checksum_kind,
                 });
             }
             segment += 1;
@@ -498,9 +553,8 @@ mod tests {
             let (raw, stored) = segments.get(i).map_or((0, 0), |s| (s.0, s.1.len() as u32));
             c.extend_from_slice(&raw.to_le_bytes());
             c.extend_from_slice(&stored.to_le_bytes());
-            if sum == 32 {
-                // SHA-256 of the decoded segment, as real files carry.
-                let data = segments.get(i).map_or(&[][..], |s| s.1);
+            if let Some(&(raw, data)) = segments.get(i) {
+                // The checksum of the decoded segment, as real files carry.
                 let decoded = if raw as usize == data.len() {
                     data.to_vec()
                 } else {
@@ -508,9 +562,9 @@ mod tests {
                     let _ = lzfse_rust::decode_bytes(data, &mut o);
                     o
                 };
-                c.extend_from_slice(&sha2::Sha256::digest(&decoded));
+                c.extend(segment_checksum(rh.checksum_kind, &decoded));
             } else {
-                c.extend(std::iter::repeat_n(0x11, sum));
+                c.extend(std::iter::repeat_n(0, sum));
             }
         }
         c.extend_from_slice(&[0x22; MAC_LEN]);
@@ -675,11 +729,57 @@ mod tests {
             segment: 1,
             cluster: 0,
             offset: 300,
+            kind: 2,
         };
         assert_eq!(
             e.to_string(),
             "segment 1 (cluster 0, header at offset 300) fails its SHA-256 checksum: the file is damaged"
         );
+    }
+
+    /// SMHasher's verification of a 64-bit hash: hash the keys {}, {0}, {0,1}, ...
+    /// {0..254} with seeds 256, 255, ... 1, then hash the 256 results (little-endian)
+    /// with seed 0; the low 32 bits of that are the published value, 0x1F0D3804 for
+    /// MurmurHash64A ("Murmur2B").
+    #[test]
+    fn murmur64a_matches_smhasher_verification() {
+        let key: Vec<u8> = (0..=255u8).collect();
+        let mut hashes = Vec::new();
+        for i in 0..256usize {
+            hashes.extend(murmur64a(&key[..i], 256 - i as u64).to_le_bytes());
+        }
+        assert_eq!(murmur64a(&hashes, 0) as u32, 0x1F0D_3804);
+    }
+
+    #[test]
+    fn a_flipped_byte_fails_its_murmur_checksum() {
+        // Lengths with and without a 1..7-byte tail, so both paths of the hash count.
+        let a = archive(&b"xyz".repeat(33));
+        let b = [5u8; 61];
+        let rh = root((a.len() + b.len()) as u64, 1 << 20, 2, b'-', 1);
+        let body = cluster(&rh, &[(a.len() as u32, &a), (61, &b)]);
+        let f = file(&[], &rh, &body);
+        assert_eq!(read(&f, &limits()).unwrap().wflow, b"xyz".repeat(33));
+        // A flip in the second segment's data, then one in its stored checksum.
+        let data_at = f.len() - 10;
+        let sum_at = f.len() - body.len() + (8 + 8) + 8;
+        for at in [data_at, sum_at] {
+            let mut bad = f.clone();
+            bad[at] ^= 0x40;
+            match read(&bad, &limits()) {
+                Err(
+                    e @ AeaError::ChecksumMismatch {
+                        segment: 1,
+                        cluster: 0,
+                        kind: 1,
+                        ..
+                    },
+                ) => {
+                    assert!(e.to_string().contains("MurmurHash64A checksum"), "{e}")
+                }
+                other => panic!("flip at {at}: {other:?}"),
+            }
+        }
     }
 
     #[test]
