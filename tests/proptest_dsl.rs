@@ -632,10 +632,24 @@ fn stmt() -> BoxedStrategy<Stmt> {
                 }),
             1 => (
                 prop::option::of(prop_oneof![int().prop_map(Value::int), value()]),
+                prop::option::of(prop_oneof![int().prop_map(Value::int), real().prop_map(Value::Real)]),
                 body(),
                 markers(ID_REPEAT_COUNT, &["GroupingIdentifier", "WFControlFlowMode", "WFRepeatCount"]),
             )
-                .prop_map(|(count, body, markers)| Stmt::RepeatCount { count, body, markers }),
+                .prop_map(|(count, raw, body, mut markers)| {
+                    // A count `range()` would mean differently (negative, not whole) is a raw
+                    // parameter of the start action, as the lifter leaves it.
+                    let (count, raw) = match count {
+                        Some(c) if is_raw_repeat_count(&c) => (None, Some(c)),
+                        None => (None, raw.filter(is_raw_repeat_count)),
+                        c => (c, None),
+                    };
+                    if let Some(r) = raw {
+                        markers.start.params.push(("WFRepeatCount".into(), r));
+                        sort_params(&mut markers.start.params);
+                    }
+                    Stmt::RepeatCount { count, body, markers }
+                }),
             1 => (
                 prop::option::of(value()),
                 body(),
@@ -676,149 +690,16 @@ enum Slot<'a> {
 type F<'f> = dyn FnMut(Slot<'_>) + 'f;
 
 fn w_wf(wf: &mut Workflow, f: &mut F) {
-    for (_, v) in &mut wf.meta {
-        w_val(v, f);
-    }
-    w_body(&mut wf.body, f);
-}
-
-fn w_body(b: &mut [Stmt], f: &mut F) {
-    for s in b {
-        w_stmt(s, f);
-    }
-}
-
-fn w_action(a: &mut Action, f: &mut F) {
-    f(Slot::Output(&mut a.output));
-    for (_, v) in a.params.iter_mut().chain(a.extra.iter_mut()) {
-        w_val(v, f);
-    }
-}
-
-fn w_stmt(s: &mut Stmt, f: &mut F) {
-    match s {
-        Stmt::Action(a) | Stmt::Comment { action: a, .. } => w_action(a, f),
-        Stmt::SetVariable { value, action, .. } => {
-            if let Some(v) = value {
-                w_val(v, f);
-            }
-            w_action(action, f);
-        }
-        Stmt::If {
-            cond,
-            then,
-            otherwise,
-            markers,
-        } => {
-            f(Slot::Group(&mut markers.group));
-            w_action(&mut markers.start, f);
-            for v in cond.input.iter_mut().chain(cond.op.iter_mut()) {
-                w_val(v, f);
-            }
-            for (_, v) in &mut cond.operands {
-                w_val(v, f);
-            }
-            w_body(then, f);
-            if let Some((m, b)) = otherwise {
-                w_action(m, f);
-                w_body(b, f);
-            }
-            w_action(&mut markers.end, f);
-        }
-        Stmt::Menu {
-            prompt,
-            items,
-            cases,
-            markers,
-        } => {
-            f(Slot::Group(&mut markers.group));
-            w_action(&mut markers.start, f);
-            if let Some(p) = prompt {
-                w_val(p, f);
-            }
-            if let MenuItems::Other(v) = items {
-                w_val(v, f);
-            }
-            for c in cases {
-                w_val(&mut c.title, f);
-                w_action(&mut c.marker, f);
-                w_body(&mut c.body, f);
-            }
-            w_action(&mut markers.end, f);
-        }
-        Stmt::RepeatCount {
-            count: v,
-            body,
-            markers,
-        }
-        | Stmt::RepeatEach {
-            items: v,
-            body,
-            markers,
-        } => {
-            f(Slot::Group(&mut markers.group));
-            w_action(&mut markers.start, f);
-            if let Some(v) = v {
-                w_val(v, f);
-            }
-            w_body(body, f);
-            w_action(&mut markers.end, f);
-        }
-    }
-}
-
-fn w_val(v: &mut Value, f: &mut F) {
-    f(Slot::Value(v));
-    match v {
-        Value::Array(a) => a.iter_mut().for_each(|x| w_val(x, f)),
-        Value::Dict(d) => d.iter_mut().for_each(|(_, x)| w_val(x, f)),
-        Value::Text(t) => w_text(t, f),
-        Value::Attachment(r) | Value::VarRef(r) => w_ref(r, f),
-        Value::DictField(items) => w_items(items, f),
-        Value::Serialized { value, .. } => w_val(value, f),
-        _ => {}
-    }
-}
-
-fn w_text(t: &mut Text, f: &mut F) {
-    for p in &mut t.parts {
-        if let TextPart::Var(r) = p {
-            w_ref(r, f);
-        }
-    }
-}
-
-fn w_items(items: &mut [DictItem], f: &mut F) {
-    for it in items {
-        w_text(&mut it.key, f);
-        match &mut it.value {
-            DictItemValue::Text(t) | DictItemValue::Number(t) => w_text(t, f),
-            DictItemValue::Bool(v) => w_val(v, f),
-            DictItemValue::Dict(d) => w_items(d, f),
-            DictItemValue::Array(a) => a.iter_mut().for_each(|x| match x {
-                ArrayItem::Typed(DictItemValue::Text(t)) => w_text(t, f),
-                ArrayItem::Typed(_) => {}
-                ArrayItem::Plain(v) => w_val(v, f),
-            }),
-        }
-    }
-}
-
-fn w_ref(r: &mut VarRef, f: &mut F) {
-    match &mut r.var {
-        Var::ActionOutput { uuid, .. } => f(Slot::Ref(uuid)),
-        Var::Named { uuid: Some(u), .. } => f(Slot::VarUuid(u)),
-        _ => {}
-    }
-    for a in &mut r.aggr {
-        match a {
-            Aggr::Property {
-                user_info: Some(v), ..
-            } => w_val(v, f),
-            Aggr::Other(p) => p.iter_mut().for_each(|(_, v)| w_val(v, f)),
+    walk::walk_workflow_mut(wf, &mut |item| match item {
+        walk::ItemMut::Group(g) => f(Slot::Group(g)),
+        walk::ItemMut::Action(a) => f(Slot::Output(&mut a.output)),
+        walk::ItemMut::Value(v) => f(Slot::Value(v)),
+        walk::ItemMut::Ref(r) => match &mut r.var {
+            Var::ActionOutput { uuid, .. } => f(Slot::Ref(uuid)),
+            Var::Named { uuid: Some(u), .. } => f(Slot::VarUuid(u)),
             _ => {}
-        }
-    }
+        },
+    });
 }
 
 fn uuid(tag: u32, n: usize) -> String {

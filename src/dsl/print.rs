@@ -652,7 +652,10 @@ impl Printer<'_, '_> {
                 s.push_str("for Repeat_Index");
                 self.loop_suffix(s);
                 s.push_str(" in range(");
+                // A count Python would read differently goes among the raw parameters.
+                let raw = count.as_ref().filter(|v| is_raw_repeat_count(v));
                 match count {
+                    _ if raw.is_some() => {}
                     Some(Value::Int(n)) => int(s, n.get()),
                     Some(v) => {
                         s.push_str("int(");
@@ -661,8 +664,13 @@ impl Printer<'_, '_> {
                     }
                     None => {}
                 }
-                let mut sep = count.is_some();
-                self.kwargs(s, pairs(&markers.start.params), &[], &mut sep);
+                let mut sep = count.is_some() && raw.is_none();
+                let mut params: Vec<Kw> = pairs(&markers.start.params).collect();
+                if let Some(v) = raw {
+                    let at = params.partition_point(|(k, _)| *k < "WFRepeatCount");
+                    params.insert(at, ("WFRepeatCount", v));
+                }
+                self.kwargs(s, params.into_iter(), &[], &mut sep);
                 implicit_start(s, markers, &mut sep);
                 s.push_str("):\n");
                 self.block(s, body, depth + 1);
@@ -1284,6 +1292,13 @@ fn real(s: &mut String, r: f64) {
     } else {
         let _ = write!(s, "{r:?}");
     }
+}
+
+/// A real as the DSL writes it.
+pub(crate) fn real_literal(r: f64) -> String {
+    let mut s = String::new();
+    real(&mut s, r);
+    s
 }
 
 /// `'''...'''` with the escapes Python needs; newlines stay literal for readability.

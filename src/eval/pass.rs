@@ -8,22 +8,11 @@ use crate::catalog::Catalog;
 use crate::check::{Checker, FindingKind, Severity};
 use crate::dsl::{self, ParseOptions};
 use crate::ir::{visit_actions, Workflow};
-use crate::lift::{
-    ID_APPENDVAR, ID_COMMENT, ID_IF, ID_MENU, ID_REPEAT_COUNT, ID_REPEAT_EACH, ID_SETVAR,
-};
 use serde::Serialize;
 use std::collections::HashSet;
 
 /// Actions the DSL writes as statements, allowed whatever the record's API list says.
-pub const BUILTIN_ACTIONS: [&str; 7] = [
-    ID_COMMENT,
-    ID_SETVAR,
-    ID_APPENDVAR,
-    ID_IF,
-    ID_MENU,
-    ID_REPEAT_COUNT,
-    ID_REPEAT_EACH,
-];
+pub const BUILTIN_ACTIONS: &[&str] = crate::ir::STATEMENT_IDS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
@@ -190,7 +179,7 @@ impl<'c> PassRules<'c> {
                 let allowed: HashSet<&str> = apis
                     .iter()
                     .map(|s| s.as_str())
-                    .chain(BUILTIN_ACTIONS)
+                    .chain(BUILTIN_ACTIONS.iter().copied())
                     .collect();
                 let mut seen = HashSet::new();
                 visit_actions(&wf.body, &mut |a| {

@@ -56,7 +56,7 @@ fn check(ctx: &Ctx<'_>, code: &str, allowed: &[String]) -> (Vec<Finding>, Vec<St
     if !allowed.is_empty() && !findings.iter().any(|f| f.severity == Severity::Error) {
         if let Ok(wf) = crate::dsl::parse(code, Default::default()) {
             for api in wf.apis() {
-                if !allowed.contains(&api) && !PLUMBING.contains(&api.as_str()) {
+                if !allowed.contains(&api) && !crate::ir::BUILTIN_IDS.contains(&api.as_str()) {
                     extra.push(format!(
                         "calls {api}, which is not among the allowed actions"
                     ));
@@ -66,18 +66,6 @@ fn check(ctx: &Ctx<'_>, code: &str, allowed: &[String]) -> (Vec<Finding>, Vec<St
     }
     (findings, extra)
 }
-
-const PLUMBING: [&str; 9] = [
-    "is.workflow.actions.comment",
-    "is.workflow.actions.setvariable",
-    "is.workflow.actions.appendvariable",
-    "is.workflow.actions.getvariable",
-    "is.workflow.actions.conditional",
-    "is.workflow.actions.choosefrommenu",
-    "is.workflow.actions.repeat.count",
-    "is.workflow.actions.repeat.each",
-    "is.workflow.actions.nothing",
-];
 
 fn findings_json(code: &str, fs: &[Finding], extra: &[String]) -> Vec<Value> {
     fs.iter()

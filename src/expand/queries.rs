@@ -39,16 +39,8 @@ impl Default for Sampling {
     }
 }
 
-const PLUMBING: [&str; 12] = [
-    "is.workflow.actions.comment",
-    "is.workflow.actions.setvariable",
-    "is.workflow.actions.appendvariable",
-    "is.workflow.actions.getvariable",
-    "is.workflow.actions.conditional",
-    "is.workflow.actions.choosefrommenu",
-    "is.workflow.actions.repeat.count",
-    "is.workflow.actions.repeat.each",
-    "is.workflow.actions.nothing",
+/// Built-ins never offered as a query's API: [`crate::ir::BUILTIN_IDS`], and these.
+const PLUMBING_EXTRA: [&str; 3] = [
     "is.workflow.actions.exit",
     "is.workflow.actions.delay",
     "is.workflow.actions.waittoreturn",
@@ -73,7 +65,11 @@ impl Pools {
         let mut builtin = Vec::new();
         let mut apps: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         for a in actions {
-            if PLUMBING.contains(&a.identifier.as_str()) {
+            if crate::ir::BUILTIN_IDS
+                .iter()
+                .chain(&PLUMBING_EXTRA)
+                .any(|&id| id == a.identifier)
+            {
                 continue;
             }
             if is_builtin(a) {

@@ -245,6 +245,39 @@ pub const ID_IF: &str = "is.workflow.actions.conditional";
 pub const ID_MENU: &str = "is.workflow.actions.choosefrommenu";
 pub const ID_REPEAT_COUNT: &str = "is.workflow.actions.repeat.count";
 pub const ID_REPEAT_EACH: &str = "is.workflow.actions.repeat.each";
+pub const ID_GETVAR: &str = "is.workflow.actions.getvariable";
+pub const ID_NOTHING: &str = "is.workflow.actions.nothing";
+
+/// The built-in actions a program needs no app or catalog entry for: first the seven the
+/// DSL writes as statements of their own ([`STATEMENT_IDS`]), then Get Variable (a
+/// variable read) and Nothing.
+pub const BUILTIN_IDS: [&str; 9] = [
+    ID_COMMENT,
+    ID_SETVAR,
+    ID_APPENDVAR,
+    ID_IF,
+    ID_MENU,
+    ID_REPEAT_COUNT,
+    ID_REPEAT_EACH,
+    ID_GETVAR,
+    ID_NOTHING,
+];
+
+/// The actions the DSL writes as statements (comment, set and append variable, if, menu,
+/// both repeats): the head of [`BUILTIN_IDS`].
+pub const STATEMENT_IDS: &[&str] = BUILTIN_IDS.split_at(7).0;
+
+/// A Repeat count that `range(n)` (or `range(int(x))`) cannot write with the meaning it
+/// has in Python: a negative number (Python's loop runs zero times) or a real that is not
+/// a whole number (`int()` would truncate it). Such a count stays among the start action's
+/// raw parameters, printed `range(WFRepeatCount=-5)`.
+pub fn is_raw_repeat_count(v: &Value) -> bool {
+    match v {
+        Value::Int(n) => n.get() < 0,
+        Value::Real(r) => !(r.is_finite() && *r >= 0.0 && r.fract() == 0.0),
+        _ => false,
+    }
+}
 
 /// The statement a plain action stands for: a comment, or setting a variable, when the
 /// action holds exactly what that statement prints (else the action itself).
@@ -657,6 +690,43 @@ pub fn visit_actions<'a>(body: &'a [Stmt], f: &mut dyn FnMut(&'a Action)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statement_ids_are_the_head_of_builtin_ids() {
+        assert_eq!(
+            STATEMENT_IDS,
+            [
+                ID_COMMENT,
+                ID_SETVAR,
+                ID_APPENDVAR,
+                ID_IF,
+                ID_MENU,
+                ID_REPEAT_COUNT,
+                ID_REPEAT_EACH
+            ]
+        );
+        assert_eq!(&BUILTIN_IDS[7..], [ID_GETVAR, ID_NOTHING]);
+    }
+
+    #[test]
+    fn raw_repeat_counts() {
+        for v in [
+            Value::int(-1i64),
+            Value::Real(-0.5),
+            Value::Real(2.5),
+            Value::Real(f64::NAN),
+        ] {
+            assert!(is_raw_repeat_count(&v), "{v:?}");
+        }
+        for v in [
+            Value::int(0i64),
+            Value::int(7i64),
+            Value::Real(6.0),
+            Value::Real(-0.0),
+        ] {
+            assert!(!is_raw_repeat_count(&v), "{v:?}");
+        }
+    }
 
     #[test]
     fn integers_keep_every_plist_value() {

@@ -242,3 +242,167 @@ fn walk_compound<'a, V: Visit<'a>>(v: &'a Value, f: &mut V) {
         _ => {}
     }
 }
+
+/// What an in-place walk meets, each before what it holds, in program order.
+pub enum ItemMut<'a> {
+    /// A block's `GroupingIdentifier`, before its start action.
+    Group(&'a mut String),
+    /// An action (block markers included), before its parameters and extra keys.
+    Action(&'a mut Action),
+    /// Every value, before the values inside it.
+    Value(&'a mut Value),
+    /// A variable reference, before the values of its aggrandizements.
+    Ref(&'a mut VarRef),
+}
+
+/// Calls `f` on every group, action, value and variable reference of a body, mutably.
+/// What `f` leaves in a value or reference is what the walk goes on into.
+pub fn walk_stmts_mut(body: &mut [Stmt], f: &mut dyn FnMut(ItemMut<'_>)) {
+    for s in body {
+        stmt_mut(s, f);
+    }
+}
+
+/// [`walk_stmts_mut`] over a whole workflow: its metadata values, then its body.
+pub fn walk_workflow_mut(wf: &mut Workflow, f: &mut dyn FnMut(ItemMut<'_>)) {
+    for (_, v) in &mut wf.meta {
+        value_mut(v, f);
+    }
+    walk_stmts_mut(&mut wf.body, f);
+}
+
+fn stmt_mut(s: &mut Stmt, f: &mut dyn FnMut(ItemMut<'_>)) {
+    match s {
+        Stmt::Action(a) | Stmt::Comment { action: a, .. } => action_mut(a, f),
+        Stmt::SetVariable { value, action, .. } => {
+            if let Some(v) = value {
+                value_mut(v, f);
+            }
+            action_mut(action, f);
+        }
+        Stmt::If {
+            cond,
+            then,
+            otherwise,
+            markers,
+        } => {
+            f(ItemMut::Group(&mut markers.group));
+            action_mut(&mut markers.start, f);
+            for v in cond.input.iter_mut().chain(cond.op.iter_mut()) {
+                value_mut(v, f);
+            }
+            for (_, v) in &mut cond.operands {
+                value_mut(v, f);
+            }
+            walk_stmts_mut(then, f);
+            if let Some((m, b)) = otherwise {
+                action_mut(m, f);
+                walk_stmts_mut(b, f);
+            }
+            action_mut(&mut markers.end, f);
+        }
+        Stmt::Menu {
+            prompt,
+            items,
+            cases,
+            markers,
+        } => {
+            f(ItemMut::Group(&mut markers.group));
+            action_mut(&mut markers.start, f);
+            if let Some(p) = prompt {
+                value_mut(p, f);
+            }
+            if let MenuItems::Other(v) = items {
+                value_mut(v, f);
+            }
+            for c in cases {
+                value_mut(&mut c.title, f);
+                action_mut(&mut c.marker, f);
+                walk_stmts_mut(&mut c.body, f);
+            }
+            action_mut(&mut markers.end, f);
+        }
+        Stmt::RepeatCount {
+            count: v,
+            body,
+            markers,
+        }
+        | Stmt::RepeatEach {
+            items: v,
+            body,
+            markers,
+        } => {
+            f(ItemMut::Group(&mut markers.group));
+            action_mut(&mut markers.start, f);
+            if let Some(v) = v {
+                value_mut(v, f);
+            }
+            walk_stmts_mut(body, f);
+            action_mut(&mut markers.end, f);
+        }
+    }
+}
+
+fn action_mut(a: &mut Action, f: &mut dyn FnMut(ItemMut<'_>)) {
+    f(ItemMut::Action(a));
+    for (_, v) in a.params.iter_mut().chain(a.extra.iter_mut()) {
+        value_mut(v, f);
+    }
+}
+
+fn value_mut(v: &mut Value, f: &mut dyn FnMut(ItemMut<'_>)) {
+    f(ItemMut::Value(v));
+    match v {
+        Value::Array(a) => a.iter_mut().for_each(|x| value_mut(x, f)),
+        Value::Dict(d) => d.iter_mut().for_each(|(_, x)| value_mut(x, f)),
+        Value::Text(t) => text_mut(t, f),
+        Value::Attachment(r) | Value::VarRef(r) => ref_mut(r, f),
+        Value::DictField(items) => items_mut(items, f),
+        Value::Serialized { value, .. } => value_mut(value, f),
+        _ => {}
+    }
+}
+
+fn ref_mut(r: &mut VarRef, f: &mut dyn FnMut(ItemMut<'_>)) {
+    f(ItemMut::Ref(r));
+    for a in &mut r.aggr {
+        match a {
+            Aggr::Property {
+                user_info: Some(v), ..
+            } => value_mut(v, f),
+            Aggr::Other(p) => p.iter_mut().for_each(|(_, v)| value_mut(v, f)),
+            _ => {}
+        }
+    }
+}
+
+fn text_mut(t: &mut Text, f: &mut dyn FnMut(ItemMut<'_>)) {
+    for p in &mut t.parts {
+        if let TextPart::Var(r) = p {
+            ref_mut(r, f);
+        }
+    }
+}
+
+fn items_mut(items: &mut [DictItem], f: &mut dyn FnMut(ItemMut<'_>)) {
+    for it in items {
+        text_mut(&mut it.key, f);
+        item_value_mut(&mut it.value, f);
+    }
+}
+
+fn item_value_mut(v: &mut DictItemValue, f: &mut dyn FnMut(ItemMut<'_>)) {
+    match v {
+        DictItemValue::Text(t) | DictItemValue::Number(t) => text_mut(t, f),
+        DictItemValue::Bool(v) => value_mut(v, f),
+        DictItemValue::Dict(d) => items_mut(d, f),
+        DictItemValue::Array(a) => {
+            for x in a {
+                match x {
+                    ArrayItem::Typed(t) => item_value_mut(t, f),
+                    ArrayItem::Plain(v) => value_mut(v, f),
+                }
+            }
+        }
+    }
+}

@@ -802,7 +802,11 @@ fn close_block(
             }
         }
         BlockKind::RepeatCount => Stmt::RepeatCount {
-            count: take(&mut start, "WFRepeatCount"),
+            // A count `range()` would mean differently stays a raw parameter.
+            count: match start.param("WFRepeatCount") {
+                Some(v) if is_raw_repeat_count(v) => None,
+                _ => take(&mut start, "WFRepeatCount"),
+            },
             body: stmts.split_off(segments[0].1),
             markers: Box::new(BlockMarkers {
                 group,
