@@ -1092,6 +1092,224 @@ fn a_bom_and_lone_carriage_returns_read_as_python_does() {
     }
 }
 
+/// `range(-5)` runs zero times in Python, and `int(2.5)` is 2: a Repeat action that holds
+/// such a count is written with its raw parameter, and the Python spellings are errors.
+#[test]
+fn range_means_what_it_means_in_python() {
+    let wrong = |src: &str, message: &str, help: &str| {
+        let d = wfc::dsl::parse(src, wfc::dsl::ParseOptions::default())
+            .expect_err(&format!("{src:?} parsed"));
+        assert_eq!(d[0].message, message, "{src:?}");
+        assert!(
+            d[0].help.as_deref().is_some_and(|h| h.contains(help)),
+            "{src:?}: {:?}",
+            d[0]
+        );
+        assert_eq!(d[0].position(src), (2, 16), "{src:?}");
+    };
+    let negative = "runs zero times for a negative count; write `range(WFRepeatCount=-5)`";
+    wrong(
+        "x = 1\nfor i in range(-5):\n    pass\n",
+        "this count has another meaning in Python",
+        negative,
+    );
+    wrong(
+        "x = 1\nfor i in range(int(-5)):\n    pass\n",
+        "this count has another meaning in Python",
+        negative,
+    );
+    wrong(
+        "x = 1\nfor i in range(int(2.5)):\n    pass\n",
+        "this count has another meaning in Python",
+        "`int()` truncates); write `range(WFRepeatCount=2.5)`",
+    );
+    wrong(
+        "x = 1\nfor i in range(3.0):\n    pass\n",
+        "`range()` takes an integer",
+        "range(int(x))",
+    );
+    wrong(
+        "x = 1\nfor i in range(3, WFRepeatCount=4):\n    pass\n",
+        "the repeat count is given twice",
+        "drop",
+    );
+    // The raw spelling compiles to the count as written and prints back the same.
+    for (src, count) in [
+        (
+            "for Repeat_Index in range(WFRepeatCount=-5):\n    pass\n",
+            "Integer(-5)",
+        ),
+        (
+            "for Repeat_Index in range(WFRepeatCount=2.5):\n    pass\n",
+            "Real(2.5)",
+        ),
+    ] {
+        let wf = wfc::dsl::parse(src, wfc::dsl::ParseOptions::default())
+            .unwrap_or_else(|d| panic!("{}", d[0].render("t.py", src)));
+        let plist = format!("{:?}", wfc::compile::compile(&wf));
+        assert!(
+            plist.contains(&format!("\"WFRepeatCount\": {count}")),
+            "{plist}"
+        );
+        assert_eq!(wfc::dsl::print(&wf), src);
+    }
+    // Counts Python reads the same way keep their short forms.
+    for src in [
+        "for Repeat_Index in range(0):\n    pass\n",
+        "for Repeat_Index in range(int(6.0)):\n    pass\n",
+    ] {
+        let wf = wfc::dsl::parse(src, wfc::dsl::ParseOptions::default()).unwrap();
+        assert_eq!(wfc::dsl::print(&wf), src);
+    }
+}
+
+/// A lifted Repeat whose count is negative prints with the raw spelling, which compiles
+/// back to the same plist and parses back to the same text.
+#[test]
+fn negative_repeat_counts_from_shortcuts_round_trip() {
+    for count in [
+        plist::Value::Integer((-5).into()),
+        plist::Value::Real(-1.5),
+        plist::Value::Real(2.5),
+    ] {
+        let start = dict(vec![
+            (
+                "WFWorkflowActionIdentifier",
+                s("is.workflow.actions.repeat.count"),
+            ),
+            (
+                "WFWorkflowActionParameters",
+                dict(vec![
+                    ("GroupingIdentifier", s("G")),
+                    ("WFControlFlowMode", plist::Value::Integer(0.into())),
+                    ("WFRepeatCount", count.clone()),
+                ]),
+            ),
+        ]);
+        let end = dict(vec![
+            (
+                "WFWorkflowActionIdentifier",
+                s("is.workflow.actions.repeat.count"),
+            ),
+            (
+                "WFWorkflowActionParameters",
+                dict(vec![
+                    ("GroupingIdentifier", s("G")),
+                    ("WFControlFlowMode", plist::Value::Integer(2.into())),
+                ]),
+            ),
+        ]);
+        let mut root = plist::Dictionary::new();
+        root.insert(
+            "WFWorkflowActions".into(),
+            plist::Value::Array(vec![start, end]),
+        );
+        let mut bytes = Vec::new();
+        plist::Value::Dictionary(root)
+            .to_writer_xml(&mut bytes)
+            .unwrap();
+        let loaded = shortcut::read_bytes(&bytes, &Limits::default()).unwrap();
+        let original = loaded.plist.clone();
+        let wf = wfc::lift::lift(loaded, &Limits::default()).unwrap();
+        let printed = wfc::dsl::print(&wf);
+        assert!(printed.contains("in range(WFRepeatCount="), "{printed}");
+        let back = wfc::dsl::parse(&printed, wfc::dsl::ParseOptions::default())
+            .unwrap_or_else(|d| panic!("{}", d[0].render("t.py", &printed)));
+        assert_eq!(wfc::dsl::print(&back), printed);
+        let compiled = wfc::compile::compile(&back);
+        let count_of = |d: &plist::Dictionary| {
+            d["WFWorkflowActions"].as_array().unwrap()[0]
+                .as_dictionary()
+                .unwrap()["WFWorkflowActionParameters"]
+                .as_dictionary()
+                .unwrap()["WFRepeatCount"]
+                .clone()
+        };
+        assert_eq!(count_of(&compiled), count_of(&original), "{printed}");
+    }
+}
+
+/// Diagnostics count lines as Python does: `\n`, `\r\n` and a lone `\r` each end one.
+/// The expected line is what `ast.parse` reports for the same text when python3 is on the
+/// PATH (else the hand-counted one, which the check below also asserts).
+#[test]
+fn diagnostics_count_lone_carriage_returns_as_python_does() {
+    let body = [
+        "x = 1",
+        "# a comment",
+        "",
+        "y = is_workflow_actions_gettext(WFTextActionText=x)",
+        "z = f(x))",
+        "w = 2",
+    ];
+    let python_line = |src: &str| -> Option<usize> {
+        let script = "import ast,sys\ntry:\n ast.parse(sys.stdin.buffer.read().decode())\nexcept SyntaxError as e:\n print(e.lineno)";
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .ok()?;
+        use std::io::Write;
+        child.stdin.take()?.write_all(src.as_bytes()).ok()?;
+        let out = child.wait_with_output().ok()?;
+        String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+    };
+    let endings: [(&str, &[&str]); 4] = [
+        ("\\n", &["\n"]),
+        ("\\r", &["\r"]),
+        ("\\r\\n", &["\r\n"]),
+        ("mixed", &["\r", "\r\n", "\n", "\r\r\n", "\r"]),
+    ];
+    for (name, ends) in endings {
+        let mut src = String::new();
+        // Hand count: one line per `\n`, `\r\n` or lone `\r` before the bad line.
+        let mut line = 1;
+        for (i, l) in body.iter().enumerate() {
+            if l.starts_with("z =") {
+                line += src.matches('\n').count()
+                    + src
+                        .match_indices('\r')
+                        .filter(|(j, _)| !src[j + 1..].starts_with('\n'))
+                        .count();
+            }
+            src.push_str(l);
+            src.push_str(ends[i % ends.len()]);
+        }
+        let d = wfc::dsl::parse(&src, wfc::dsl::ParseOptions::default()).expect_err(name);
+        let (got, col) = d[0].position(&src);
+        if let Some(py) = python_line(&src) {
+            assert_eq!(got, py, "{name}: line as Python reports it");
+        }
+        assert_eq!((got, col), (line, 9), "{name}: {}", d[0].message);
+        let shown = d[0].render("t.py", &src);
+        assert!(shown.contains(&format!("t.py:{line}:9")), "{name}: {shown}");
+        assert!(
+            shown.contains("| z = f(x))\n"),
+            "{name}: the line as shown: {shown}"
+        );
+    }
+    // Blank lines, comments and strings across lines read as Python reads them: every
+    // line end is `\n`, none leaves a `\r` behind.
+    let program = |e: &str| {
+        format!("# note{e}{e}x = '''a{e}b'''{e}c = f'''{{x}}{e}'''{e}y = is_workflow_actions_gettext(WFTextActionText=c){e}")
+    };
+    let plain = wfc::dsl::parse(&program("\n"), wfc::dsl::ParseOptions::default()).unwrap();
+    let plain = wfc::dsl::print(&plain);
+    for e in ["\r", "\r\n"] {
+        let src = program(e);
+        let wf = wfc::dsl::parse(&src, wfc::dsl::ParseOptions::default())
+            .unwrap_or_else(|d| panic!("{e:?}: {}", d[0].render("t.py", &src)));
+        assert_eq!(wfc::dsl::print(&wf), plain, "{e:?}");
+    }
+    // Spans still point into the original text: an undefined name after `\r\n` lines.
+    let src = "x = 1\r\n\r\ny = is_workflow_actions_gettext(WFTextActionText=Contnts)\r\n";
+    let parsed = wfc::dsl::parse_recovering(src, wfc::dsl::ParseOptions::default());
+    let d = &parsed.undefined[0];
+    assert_eq!(&src[d.span.clone()], "Contnts");
+    assert_eq!(d.position(src), (3, 50));
+}
+
 proptest::proptest! {
     /// Any integer literal: within the plist range it is kept exactly, outside it is an
     /// error, never a clamp.

@@ -169,11 +169,7 @@ pub(crate) fn read_source(file: &str) -> Result<String> {
 pub(crate) fn utf8_error(file: &str, bytes: &[u8], e: std::str::Utf8Error) -> String {
     let at = e.valid_up_to();
     let good = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
-    let line = good.matches('\n').count() + 1;
-    let col = good[good.rfind('\n').map_or(0, |p| p + 1)..]
-        .chars()
-        .count()
-        + 1;
+    let (line, col) = wfc::dsl::diag::line_col(good, good.len());
     format!(
         "{file}:{line}:{col}: not valid UTF-8 (byte 0x{:02X} at offset {at}); DSL sources must be UTF-8",
         bytes[at]

@@ -30,18 +30,15 @@ impl Diagnostic {
 
     /// 1-based line and column (in characters) of the span's start.
     pub fn position(&self, src: &str) -> (usize, usize) {
-        let at = floor_char(src, self.span.start.min(src.len()));
-        let line = src[..at].matches('\n').count() + 1;
-        let line_start = src[..at].rfind('\n').map_or(0, |p| p + 1);
-        (line, src[line_start..at].chars().count() + 1)
+        line_col(src, self.span.start)
     }
 
     /// Renders the diagnostic against its source.
     pub fn render(&self, file: &str, src: &str) -> String {
         let (line, col) = self.position(src);
         let at = floor_char(src, self.span.start.min(src.len()));
-        let line_start = src[..at].rfind('\n').map_or(0, |p| p + 1);
-        let line_end = src[at..].find('\n').map_or(src.len(), |p| at + p);
+        let line_start = line_start(src, at);
+        let line_end = src[at..].find(['\n', '\r']).map_or(src.len(), |p| at + p);
         let end = floor_char(src, self.span.end.clamp(at, line_end));
         // A long line shows only a window around the span (a 2 MB line is not echoed).
         let win_start = back_chars(src, at, WINDOW_BEFORE).max(line_start);
@@ -76,6 +73,32 @@ impl Diagnostic {
         }
         s
     }
+}
+
+/// 1-based line and column (in characters) of byte `at` of `src`, with Python's line
+/// ends: `\n`, `\r\n` and a lone `\r` each end a line.
+pub fn line_col(src: &str, at: usize) -> (usize, usize) {
+    let at = floor_char(src, at.min(src.len()));
+    let before = &src.as_bytes()[..at];
+    // Every `\n`, and every `\r` that no `\n` follows (one at `at` itself has ended its line).
+    let lf = before.iter().filter(|&&b| b == b'\n').count();
+    let lone_cr = before
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\r' && src.as_bytes().get(i + 1) != Some(&b'\n'))
+        .count();
+    let start = line_start(src, at);
+    (lf + lone_cr + 1, src[start..at].chars().count() + 1)
+}
+
+/// Where the line holding byte `at` starts: after the last `\n`, or the last `\r` that
+/// ends a line (not the `\r` of a `\r\n` whose `\n` is at `at`).
+fn line_start(src: &str, at: usize) -> usize {
+    let b = src.as_bytes();
+    (1..=at)
+        .rev()
+        .find(|&i| b[i - 1] == b'\n' || (b[i - 1] == b'\r' && b.get(i) != Some(&b'\n')))
+        .unwrap_or(0)
 }
 
 /// Characters of a long line shown before and after a span's start and end.

@@ -44,15 +44,21 @@ pub struct Parsed {
 /// Parses DSL source, going on after each error at the next statement, so that one run
 /// finds every error of a file and a checker can still judge the statements that parse.
 pub fn parse_recovering(src: &str, opts: ParseOptions) -> Parsed {
-    // Python reads a lone carriage return as a line end; `\r\n` is already one (the
-    // grammar skips the `\r`). Same length, so every span still points into `src`.
-    let normalized;
-    let src = if src.contains('\r') {
-        normalized = lone_cr_to_lf(src);
-        normalized.as_str()
-    } else {
-        src
-    };
+    // Python reads `\r\n` and a lone `\r` as `\n`, in strings and comments too: parse
+    // that text, then move every span back to where it is in `src`.
+    if src.contains('\r') {
+        let (text, dropped) = normalize_newlines(src);
+        let mut parsed = parse_normalized(&text, opts);
+        if !dropped.is_empty() {
+            remap_spans(&mut parsed, &dropped);
+        }
+        return parsed;
+    }
+    parse_normalized(src, opts)
+}
+
+/// [`parse_recovering`] of text whose line ends are all `\n`.
+fn parse_normalized(src: &str, opts: ParseOptions) -> Parsed {
     let (lines, mut diags) = layout::split(src);
     let max_depth = opts
         .max_depth
@@ -1311,6 +1317,9 @@ impl Builder {
             ID_REPEAT_COUNT
         });
         start.params = self.kwargs(&rest, &[]);
+        if !each {
+            self.check_count(args, &value, &start);
+        }
         self.loop_depth += 1;
         let suffix = if self.loop_depth > 1 {
             format!(" {}", self.loop_depth)
@@ -1351,6 +1360,55 @@ impl Builder {
                 body,
                 markers,
             }
+        }
+    }
+
+    /// `range(n)` means what it means in Python, or is an error: a negative count runs
+    /// zero times in Python and `int(2.5)` is 2, while a Repeat action keeps the number
+    /// as written; a real without `int()` is a Python TypeError. The shortcut's raw count
+    /// is spelled `range(WFRepeatCount=-5)`.
+    fn check_count(&mut self, args: &[Arg], value: &Option<Value>, start: &Action) {
+        let Some(e) = args.iter().find_map(|a| match a {
+            Arg::Pos(e) => Some(e),
+            _ => None,
+        }) else {
+            return;
+        };
+        let wrapped = matches!(e.as_call(), Some(("int", [Arg::Pos(_)])));
+        let why = match value {
+            _ if start.param("WFRepeatCount").is_some() => Some((
+                "the repeat count is given twice",
+                "drop `WFRepeatCount=` or the positional count".to_string(),
+            )),
+            Some(v @ (Value::Int(_) | Value::Real(_))) if is_raw_repeat_count(v) => Some((
+                "this count has another meaning in Python",
+                format!(
+                    "Python's `range()` {}; write `range(WFRepeatCount={})` for a Repeat \
+                     action that holds this count",
+                    if matches!(v, Value::Int(n) if n.get() < 0)
+                        || matches!(v, Value::Real(r) if *r < 0.0)
+                    {
+                        "runs zero times for a negative count"
+                    } else {
+                        "takes whole numbers (`int()` truncates)"
+                    },
+                    match v {
+                        Value::Real(r) => crate::dsl::print::real_literal(*r),
+                        Value::Int(n) => n.get().to_string(),
+                        _ => unreachable!("a number"),
+                    }
+                ),
+            )),
+            Some(Value::Real(_)) if !wrapped => Some((
+                "`range()` takes an integer",
+                "write `range(int(x))` for a real count".to_string(),
+            )),
+            _ => None,
+        };
+        if let Some((message, help)) = why {
+            self.err(
+                Diagnostic::new(message, e.span(), "not a Repeat count as written").help(help),
+            );
         }
     }
 
@@ -1726,20 +1784,56 @@ impl Builder {
     }
 }
 
-/// Every `\r` not followed by `\n` becomes `\n`.
-fn lone_cr_to_lf(src: &str) -> String {
+/// `src` with every `\r\n` and lone `\r` written `\n`, and where the `\r` of each
+/// `\r\n` was dropped: the offset, in the result, of the `\n` that followed it.
+fn normalize_newlines(src: &str) -> (String, Vec<usize>) {
     let b = src.as_bytes();
     let mut out = String::with_capacity(src.len());
+    let mut dropped = Vec::new();
     let mut last = 0;
     for (i, _) in src.match_indices('\r') {
-        if b.get(i + 1) != Some(&b'\n') {
-            out.push_str(&src[last..i]);
+        out.push_str(&src[last..i]);
+        if b.get(i + 1) == Some(&b'\n') {
+            dropped.push(out.len());
+        } else {
             out.push('\n');
-            last = i + 1;
         }
+        last = i + 1;
     }
     out.push_str(&src[last..]);
-    out
+    (out, dropped)
+}
+
+/// Moves the spans of a parse of normalized text back onto the original source, given
+/// where [`normalize_newlines`] dropped a `\r`.
+fn remap_spans(parsed: &mut Parsed, dropped: &[usize]) {
+    // A start at a `\n` is that `\n` (after its `\r`); an end there stops before the `\r`.
+    let start = |n: usize| n + dropped.partition_point(|&p| p <= n);
+    let end = |n: usize| n + dropped.partition_point(|&p| p < n);
+    let range = |r: &mut std::ops::Range<usize>| {
+        let s = start(r.start);
+        *r = s..end(r.end).max(s);
+    };
+    for d in parsed.errors.iter_mut().chain(parsed.undefined.iter_mut()) {
+        range(&mut d.span);
+    }
+    walk::walk_workflow_mut(&mut parsed.workflow, &mut |item| match item {
+        walk::ItemMut::Action(a) => {
+            if let Some(r) = &mut a.span.0 {
+                range(r);
+            }
+            for (_, k, v) in &mut a.param_spans.0 {
+                range(k);
+                range(v);
+            }
+        }
+        walk::ItemMut::Ref(r) => {
+            if let Some(r) = &mut r.span.0 {
+                range(r);
+            }
+        }
+        _ => {}
+    });
 }
 
 /// A number literal's value, or why it has none in a shortcut. Plists hold integers from
