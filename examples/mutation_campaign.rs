@@ -12,6 +12,12 @@
 //! round trips) in a child process of its own. It counts inputs tried, panics (a target
 //! found garbage, or the code panicked), aborts (a signal: stack overflow), and hangs
 //! (over 20 s). Every count but the first must be zero; the exit code says so.
+//!
+//! Silent skips: every container mutant is also written, under its original's extension,
+//! into one directory that `wfc convert DIR --format jsonl -v` (the release binary beside
+//! this example) then walks. Each must come out as a record (converted, or an error
+//! record); a file skipped as "not a shortcut" is counted as a skip, and one that is
+//! neither a record nor a named skip is a silent skip.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -249,6 +255,9 @@ fn main() {
     files = files.into_iter().step_by(step).take(n_files).collect();
     let mut c = Counts::default();
     let mut programs = 0;
+    let walk_dir = dir.join("walk");
+    std::fs::create_dir_all(&walk_dir).expect("walk dir");
+    let mut walk_inputs = 0usize;
     for f in &files {
         let Ok(bytes) = std::fs::read(f) else {
             continue;
@@ -256,7 +265,10 @@ fn main() {
         if bytes.len() > 4 << 20 {
             continue;
         }
+        let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("bin");
         for (what, m) in container_mutants(&bytes, &mut rng) {
+            walk_inputs += 1;
+            let _ = std::fs::write(walk_dir.join(format!("{walk_inputs:05}.{ext}")), &m);
             run_one(
                 &exe,
                 &dir,
@@ -288,6 +300,7 @@ fn main() {
     for (what, kind, b) in bombs() {
         run_one(&exe, &dir, kind, &what, &b, &mut c);
     }
+    let walk = walk_counts(&exe, &walk_dir, &dir);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -299,10 +312,61 @@ fn main() {
         c.hangs,
         dir.display()
     );
-    if c.panics + c.aborts + c.hangs > 0 {
+    let _ = writeln!(
+        out,
+        "directory walk over {walk_inputs} container mutants: {} records ({} converted, {} errors), {} named skips, {} silent skips",
+        walk.records, walk.converted, walk.errors, walk.named_skips, walk.silent
+    );
+    if c.panics + c.aborts + c.hangs + walk.silent + walk.named_skips > 0 {
         std::process::exit(1);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+struct WalkCounts {
+    records: usize,
+    converted: usize,
+    errors: usize,
+    named_skips: usize,
+    silent: usize,
+}
+
+/// Runs `wfc convert DIR --format jsonl -v` over the mutants and accounts for each file.
+fn walk_counts(exe: &Path, walk_dir: &Path, dir: &Path) -> WalkCounts {
+    let wfc = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("wfc"))
+        .expect("target dir");
+    let jsonl = dir.join("walk.jsonl");
+    let out = Command::new(&wfc)
+        .args(["convert", "--format", "jsonl", "-v", "-j", "1", "-o"])
+        .arg(&jsonl)
+        .arg(walk_dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (cargo build --release first)", wfc.display()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let named_skips = stderr
+        .lines()
+        .filter(|l| l.starts_with("skipped (not a shortcut)"))
+        .count();
+    let text = std::fs::read_to_string(&jsonl).unwrap_or_default();
+    let (mut records, mut errors) = (0, 0);
+    for l in text.lines().filter(|l| !l.trim().is_empty()) {
+        records += 1;
+        let v: serde_json::Value = serde_json::from_str(l).expect("a JSON record");
+        if v.get("error").is_some_and(|e| !e.is_null()) {
+            errors += 1;
+        }
+    }
+    let inputs = std::fs::read_dir(walk_dir).map_or(0, |d| d.count());
+    WalkCounts {
+        records,
+        converted: records - errors,
+        errors,
+        named_skips,
+        silent: inputs.saturating_sub(records + named_skips),
+    }
 }
 
 fn tempfile_dir() -> PathBuf {
